@@ -1,0 +1,64 @@
+# Fresh machine: `make run` serves the map on http://127.0.0.1:5000, `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+BOUNDARY_SOURCES ?= $(or $(GEOAPP_BOUNDARY_SOURCES),../shared/data/boundaries)
+BOUNDARY_FILES := $(wildcard $(BOUNDARY_SOURCES)/*.geojson $(BOUNDARY_SOURCES)/*.csv)
+BUILD_CODE := geoapp/domain/boundaries.py geoapp/services/boundary_build.py
+HOST ?= 127.0.0.1
+PORT ?= 5000
+export GEOAPP_BOUNDARY_SOURCES := $(BOUNDARY_SOURCES)
+
+.PHONY: run dev test lint format bench setup data ocop-data chromium clean
+
+setup: $(VENV)/.installed static/vendor/.installed data
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Leaflet and its plugins come from npm (package-lock.json) and are served by the app itself.
+static/vendor/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	rm -rf static/vendor && mkdir -p static/vendor
+	cp -r node_modules/leaflet/dist static/vendor/leaflet
+	cp -r node_modules/leaflet.markercluster/dist static/vendor/leaflet.markercluster
+	touch $@
+
+data: data/boundaries/manifest.json
+
+data/boundaries/manifest.json: $(BOUNDARY_FILES) $(BUILD_CODE) | $(VENV)/.installed
+	$(BIN)/flask --app wsgi boundaries build
+
+# data/ocop/ is committed; rebuild it from ../shared/data/ocop after a change of facts or rules.
+ocop-data: data
+	$(BIN)/flask --app wsgi ocop build
+
+run: setup
+	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+dev: setup
+	$(BIN)/flask --app wsgi run --debug --host $(HOST) --port $(PORT)
+
+chromium:
+	@command -v /usr/bin/chromium >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
+
+test: setup chromium
+	$(BIN)/ruff check geoapp tests bench
+	$(BIN)/ruff format --check geoapp tests bench
+	$(BIN)/pytest
+
+lint:
+	$(BIN)/ruff check geoapp tests bench
+	$(BIN)/ruff format --check geoapp tests bench
+
+format:
+	$(BIN)/ruff format geoapp tests bench
+	$(BIN)/ruff check --fix geoapp tests bench
+
+clean:
+	rm -rf $(VENV) node_modules static/vendor
+	find data/boundaries -mindepth 1 ! -name README.md -exec rm -rf {} +

@@ -1,0 +1,131 @@
+"""Typed settings for the OCOP map service.
+
+Every setting has a default and can be overridden by a ``GEOAPP_<NAME>`` environment variable
+(for example ``GEOAPP_TARGET_PRODUCTS=3``) or by the ``config`` mapping given to ``create_app``.
+Values are validated once, at start-up, with messages that name the variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+EDITIONS = ("2020", "2025")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the service cannot start with."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Validated service settings. Paths are absolute after ``load_settings``."""
+
+    data_dir: Path = PROJECT_ROOT / "data"
+    boundary_sources: Path = PROJECT_ROOT.parent / "shared" / "data" / "boundaries"
+    ocop_sources: Path = PROJECT_ROOT.parent / "shared" / "data" / "ocop"
+    target_products: int = 2
+    min_stars: int = 3
+    certificate_months: int = 36
+    as_of: dt.date = dt.date(2024, 12, 31)
+    default_edition: str = "2020"
+    tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
+    tile_attribution: str = "© OpenStreetMap contributors"
+    secret_key: str = ""
+    testing: bool = False
+
+    @property
+    def boundaries_dir(self) -> Path:
+        return self.data_dir / "boundaries"
+
+    @property
+    def ocop_dir(self) -> Path:
+        return self.data_dir / "ocop"
+
+
+def _parse_int(name: str, raw: Any, low: int, high: int) -> int:
+    try:
+        value = int(str(raw).strip())
+    except ValueError:
+        raise ConfigError(f"GEOAPP_{name.upper()} must be a whole number, got {raw!r}") from None
+    if not low <= value <= high:
+        raise ConfigError(f"GEOAPP_{name.upper()} must be between {low} and {high}, got {value}")
+    return value
+
+
+def _parse_date(name: str, raw: Any) -> dt.date:
+    if isinstance(raw, dt.date):
+        return raw
+    try:
+        return dt.date.fromisoformat(str(raw).strip())
+    except ValueError:
+        raise ConfigError(
+            f"GEOAPP_{name.upper()} must be a date as YYYY-MM-DD, got {raw!r}"
+        ) from None
+
+
+def _parse_bool(name: str, raw: Any) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ConfigError(f"GEOAPP_{name.upper()} must be true or false, got {raw!r}")
+
+
+def _coerce(field: dataclasses.Field, raw: Any) -> Any:
+    name = field.name
+    if name == "target_products":
+        return _parse_int(name, raw, 1, 10)
+    if name == "min_stars":
+        return _parse_int(name, raw, 1, 5)
+    if name == "certificate_months":
+        return _parse_int(name, raw, 1, 240)
+    if name == "as_of":
+        return _parse_date(name, raw)
+    if name == "testing":
+        return _parse_bool(name, raw)
+    if name == "default_edition":
+        value = str(raw).strip()
+        if value not in EDITIONS:
+            raise ConfigError(
+                f"GEOAPP_DEFAULT_EDITION must be one of {', '.join(EDITIONS)}, got {value!r}"
+            )
+        return value
+    if name in {"data_dir", "boundary_sources", "ocop_sources"}:
+        return Path(raw).expanduser().resolve()
+    return str(raw)
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Build settings from defaults, then ``GEOAPP_*`` variables, then ``overrides``.
+
+    Unknown keys in ``overrides`` are an error, so a typo does not pass silently.
+    """
+    environ = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    fields = {f.name: f for f in dataclasses.fields(Settings)}
+    unknown = sorted(set(overrides) - set(fields))
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(unknown)}; known: {', '.join(fields)}")
+    values: dict[str, Any] = {}
+    for name, field in fields.items():
+        env_name = f"GEOAPP_{name.upper()}"
+        if name in overrides:
+            values[name] = _coerce(field, overrides[name])
+        elif env_name in environ:
+            values[name] = _coerce(field, environ[env_name])
+    settings = Settings(**values)
+    if settings.tile_url.strip().lower() == "none":
+        settings = dataclasses.replace(settings, tile_url="none")
+    return settings

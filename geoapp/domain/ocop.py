@@ -1,0 +1,87 @@
+"""The OCOP data model: column names of each table and the container the store hands out.
+
+Coordinates are WGS 84 longitude/latitude (EPSG:4326). Commune and district codes are the GSO
+codes of the 2020 edition (communes: 5 digits, districts: 3 digits), stored as strings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import pandas as pd
+
+PRODUCT_COLUMNS = (
+    "product_id",
+    "name",
+    "group_1048",
+    "group_148",
+    "stars",
+    "recognition_year",
+    "recognition_date",
+    "recognition_date_precision",
+    "decision",
+    "producer_id",
+    "source_ids",
+    "notes",
+    "illustrative",
+)
+PRODUCER_COLUMNS = (
+    "producer_id",
+    "name",
+    "producer_type",
+    "commune_code",
+    "district_code",
+    "lon",
+    "lat",
+    "location_precision",
+    "sells_on_site",
+    "source_ids",
+    "notes",
+    "illustrative",
+)
+OUTLET_COLUMNS = (
+    "outlet_id",
+    "name",
+    "kind",
+    "status",
+    "address",
+    "commune_code",
+    "district_code",
+    "lon",
+    "lat",
+    "location_precision",
+    "operator",
+    "opened",
+    "source_ids",
+    "notes",
+    "illustrative",
+)
+
+PRODUCER_TYPES = ("cooperative", "sme", "cooperative_group", "household", "unknown")
+OUTLET_KINDS = ("centre", "sales_point")
+OUTLET_STATUSES = ("open", "planned", "unconfirmed")
+LOCATION_PRECISIONS = ("exact", "address", "commune", "district")
+APPROXIMATE_PRECISIONS = frozenset({"commune", "district"})
+
+
+@dataclasses.dataclass(frozen=True)
+class OcopData:
+    """Products, producers and outlets as loaded from a store.
+
+    ``producers`` and ``outlets`` are GeoDataFrames of points in EPSG:4326; ``products`` is a
+    plain DataFrame joined to producers by ``producer_id``. ``province_stats`` holds the published
+    province and district totals as text, with their source ids.
+    """
+
+    products: pd.DataFrame
+    producers: gpd.GeoDataFrame
+    outlets: gpd.GeoDataFrame
+    province_stats: pd.DataFrame
+
+    @property
+    def has_illustrative(self) -> bool:
+        return any(
+            bool(frame["illustrative"].any()) if len(frame) else False
+            for frame in (self.products, self.producers, self.outlets)
+        )

@@ -1,0 +1,115 @@
+"""The coverage map: a folium (Leaflet) map whose layers load from the GeoJSON API.
+
+The page carries only the map shell and a small configuration; communes, districts,
+producers and outlets arrive as separate cached resources and are drawn by
+``static/js/coverage-map.js``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+
+import folium
+from branca.element import CssLink, JavascriptLink, MacroElement
+from folium.template import Template
+
+from geoapp.render.assets import APP_CSS, APP_JS, VENDOR_CSS, VENDOR_JS, asset_links
+from geoapp.render.palette import GROUP_COLOURS, OTHER_GROUP_COLOUR, STATUS_COLOURS
+
+# Quảng Nam's bounding box, (south, west), (north, east) in degrees (EPSG:4326).
+PROVINCE_BOUNDS = ((14.95, 107.2), (16.1, 108.75))
+
+
+@dataclasses.dataclass(frozen=True)
+class MapParts:
+    """The pieces a page template places: head links, the map div and its script."""
+
+    header: str
+    html: str
+    script: str
+
+
+@dataclasses.dataclass(frozen=True)
+class MapConfig:
+    """Everything the map shell depends on; hashable so rendered shells can be cached."""
+
+    static_url: str
+    tile_url: str
+    tile_attribution: str
+    data_attribution: str
+    communes_url: str
+    districts_url: str
+    producers_url: str
+    outlets_url: str
+    labels: tuple[tuple[str, str], ...]
+    bounds: tuple[tuple[float, float], tuple[float, float]] = PROVINCE_BOUNDS
+
+
+def script_json(value: object) -> str:
+    """JSON safe to place inside a <script> element (no ``</script>`` or ``<!--``)."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+class OcopLayers(MacroElement):
+    """Calls ``OcopMap.init`` on the folium map with the layer configuration."""
+
+    _template = Template(
+        """
+        {% macro script(this, kwargs) %}
+        OcopMap.init({{ this._parent.get_name() }}, {{ this.config_json }});
+        {% endmacro %}
+        """
+    )
+
+    def __init__(self, config_json: str) -> None:
+        super().__init__()
+        self._name = "OcopLayers"
+        self.config_json = config_json
+
+
+@functools.lru_cache(maxsize=32)
+def render_coverage_map(config: MapConfig) -> MapParts:
+    """Render the folium map shell for ``config`` (cached: it holds no data)."""
+    fmap = folium.Map(
+        location=None,
+        tiles=None,
+        control_scale=True,
+        prefer_canvas=False,
+        zoom_control=True,
+    )
+    fmap._id = "coverage"  # a stable element id: the same page bytes from every worker
+    # Serve only our own copies of Leaflet: no CDN, nothing unused (jQuery, Bootstrap, ...).
+    fmap.default_js = asset_links(config.static_url, VENDOR_JS + APP_JS)
+    fmap.default_css = asset_links(config.static_url, VENDOR_CSS + APP_CSS)
+    if config.tile_url != "none":
+        folium.TileLayer(
+            tiles=config.tile_url, attr=config.tile_attribution, name="base", control=False
+        ).add_to(fmap)
+    fmap.fit_bounds([list(config.bounds[0]), list(config.bounds[1])])
+    layer_config = {
+        "urls": {
+            "communes": config.communes_url,
+            "districts": config.districts_url,
+            "producers": config.producers_url,
+            "outlets": config.outlets_url,
+        },
+        "statusColours": STATUS_COLOURS,
+        "groupColours": GROUP_COLOURS,
+        "otherGroupColour": OTHER_GROUP_COLOUR,
+        "labels": dict(config.labels),
+        "dataAttribution": config.data_attribution,
+    }
+    OcopLayers(script_json(layer_config)).add_to(fmap)
+    root = fmap.get_root()
+    root.render()
+    return MapParts(
+        header=root.header.render(),
+        html=root.html.render(),
+        script=root.script.render(),
+    )
+
+
+__all__ = ["CssLink", "JavascriptLink", "MapConfig", "MapParts", "render_coverage_map"]

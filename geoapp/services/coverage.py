@@ -1,0 +1,176 @@
+"""Coverage per commune, district and province for an edition, cached per data version."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+
+from geoapp.config import Settings
+from geoapp.domain import coverage as cov
+from geoapp.domain.ocop import APPROXIMATE_PRECISIONS
+from geoapp.services.cache import LruCache
+from geoapp.services.geojson import feature_collection
+from geoapp.storage.base import Store
+
+PROVINCE_2020_NAME = "Quảng Nam"
+
+
+@dataclasses.dataclass(frozen=True)
+class CoverageResult:
+    """Coverage of one edition at one set of parameters.
+
+    ``communes`` is the display-detail GeoDataFrame (EPSG:4326) with names and coverage
+    columns; ``districts`` is the per-district summary (edition 2020 only, else empty);
+    ``province`` holds the province figures.
+    """
+
+    edition: str
+    params: cov.CoverageParams
+    communes: gpd.GeoDataFrame
+    districts: pd.DataFrame
+    province: dict[str, Any]
+    counted: pd.DataFrame
+
+
+@dataclasses.dataclass(frozen=True)
+class Payload:
+    """Serialised bytes with their ETag (a hash of the content)."""
+
+    body: bytes
+    etag: str
+    mimetype: str
+
+
+def payload(body: bytes, mimetype: str) -> Payload:
+    return Payload(body, hashlib.sha256(body).hexdigest()[:20], mimetype)
+
+
+class CoverageService:
+    """Computes coverage from a store; results are cached per data version and parameters."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._cache = LruCache(max_entries=128)
+
+    def default_params(self, **overrides: Any) -> cov.CoverageParams:
+        base = cov.CoverageParams(
+            as_of=self.settings.as_of,
+            target=self.settings.target_products,
+            min_stars=self.settings.min_stars,
+            certificate_months=self.settings.certificate_months,
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        return dataclasses.replace(base, **given)
+
+    def _cached(self, kind: str, *key: Any, compute):
+        return self._cache.get_or_compute((self.store.data_version(), kind, *key), compute)
+
+    def coverage(self, edition: str, params: cov.CoverageParams) -> CoverageResult:
+        return self._cached("coverage", edition, params, compute=lambda: self._compute(edition, params))
+
+    def _compute(self, edition: str, params: cov.CoverageParams) -> CoverageResult:
+        data = self.store.ocop()
+        counted = cov.counted_products(data.products, data.producers, params)
+        communes = self.store.communes(edition, "display")
+        if edition == "2020":
+            in_scope = None
+        else:
+            counted = cov.communes_2025_of(
+                counted, data.producers, self.store.communes("2025"), self.store.crosswalk()
+            )
+            in_scope = communes["former_province"].eq(PROVINCE_2020_NAME)
+        coverage = cov.commune_coverage(communes, counted, params.target, in_scope)
+        joined = communes.merge(coverage, on="commune_code", validate="one_to_one")
+        if edition == "2020":
+            districts = cov.district_summary(
+                self.store.districts("display"), communes, coverage, counted
+            )
+        else:
+            districts = pd.DataFrame()
+        province = cov.province_summary(coverage, counted, len(data.products), params)
+        province["edition"] = edition
+        province["has_illustrative"] = data.has_illustrative
+        return CoverageResult(edition, params, joined, districts, province, counted)
+
+    def communes_geojson(self, edition: str, params: cov.CoverageParams) -> Payload:
+        def build() -> Payload:
+            result = self.coverage(edition, params)
+            columns = [
+                "commune_code", "commune_full_name", "commune_type", "n_products", "target",
+                "missing", "status", "product_names",
+            ]
+            if edition == "2020":
+                columns += ["district_code", "district_name"]
+            else:
+                columns += ["former_province"]
+            return payload(feature_collection(result.communes, columns), "application/geo+json")
+
+        return self._cached("communes.geojson", edition, params, compute=build)
+
+    def districts_geojson(self, params: cov.CoverageParams) -> Payload:
+        def build() -> Payload:
+            summary = self.coverage("2020", params).districts
+            shapes = self.store.districts("display")[
+                ["district_code", "district_full_name", "geometry"]
+            ]
+            frame = shapes.merge(summary, on="district_code", validate="one_to_one")
+            label_points = frame.geometry.representative_point()
+            frame["label_lon"] = label_points.x.round(5)
+            frame["label_lat"] = label_points.y.round(5)
+            return payload(feature_collection(frame), "application/geo+json")
+
+        return self._cached("districts.geojson", params, compute=build)
+
+    def producers_geojson(self) -> Payload:
+        def build() -> Payload:
+            data = self.store.ocop()
+            products = data.products.sort_values(["stars", "name"], ascending=[False, True])
+            listed: dict[str, list[dict]] = {}
+            for row in products[["producer_id", "name", "stars", "group_148"]].itertuples():
+                listed.setdefault(row.producer_id, []).append(
+                    {"name": row.name, "stars": row.stars, "group": row.group_148}
+                )
+            frame = self._with_place_names(data.producers)
+            frame["products"] = [listed.get(pid, []) for pid in frame["producer_id"]]
+            frame["main_group"] = [
+                items[0]["group"] if items else None for items in frame["products"]
+            ]
+            frame["approximate"] = frame["location_precision"].isin(APPROXIMATE_PRECISIONS)
+            columns = [
+                "producer_id", "name", "producer_type", "commune_code", "commune_name",
+                "district_code", "district_name", "location_precision", "approximate",
+                "products", "main_group", "source_ids", "illustrative",
+            ]
+            located = frame.loc[frame.geometry.notna() & ~frame.geometry.is_empty]
+            return payload(feature_collection(located, columns), "application/geo+json")
+
+        return self._cached("producers.geojson", compute=build)
+
+    def outlets_geojson(self) -> Payload:
+        def build() -> Payload:
+            frame = self._with_place_names(self.store.ocop().outlets)
+            frame["approximate"] = frame["location_precision"].isin(APPROXIMATE_PRECISIONS)
+            columns = [
+                "outlet_id", "name", "kind", "status", "address", "commune_code",
+                "commune_name", "district_code", "district_name", "location_precision",
+                "approximate", "operator", "opened", "source_ids", "notes", "illustrative",
+            ]
+            located = frame.loc[frame.geometry.notna() & ~frame.geometry.is_empty]
+            return payload(feature_collection(located, columns), "application/geo+json")
+
+        return self._cached("outlets.geojson", compute=build)
+
+    def _with_place_names(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+        communes = self.store.communes("2020", "display")
+        districts = self.store.districts("display")
+        commune_names = communes.set_index("commune_code")["commune_full_name"]
+        district_names = districts.set_index("district_code")["district_full_name"]
+        out = frame.copy()
+        out["commune_name"] = out["commune_code"].map(commune_names)
+        out["district_name"] = out["district_code"].map(district_names)
+        return out

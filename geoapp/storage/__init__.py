@@ -1,0 +1,6 @@
+"""Stores: where the service reads boundaries and OCOP data from."""
+
+from geoapp.storage.base import DataMissingError, Detail, Store
+from geoapp.storage.files import FileStore
+
+__all__ = ["DataMissingError", "Detail", "FileStore", "Store"]

@@ -1,0 +1,57 @@
+"""JSON and GeoJSON API (EPSG:4326)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, request
+
+from geoapp.services.coverage import Payload
+from geoapp.web.params import parse_coverage_query
+from geoapp.web.state import app_state
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+def send_payload(data: Payload) -> Response:
+    """The payload with a strong ETag; a matching If-None-Match gets 304."""
+    response = Response(data.body, mimetype=data.mimetype)
+    response.set_etag(data.etag)
+    response.headers["Cache-Control"] = "public, max-age=60, must-revalidate"
+    return response.make_conditional(request)
+
+
+def _coverage_query():
+    state = app_state()
+    edition, overrides = parse_coverage_query(request.args, state.settings.default_edition)
+    return edition, state.coverage.default_params(**overrides)
+
+
+@bp.get("/communes.geojson")
+def communes_geojson() -> Response:
+    edition, params = _coverage_query()
+    return send_payload(app_state().coverage.communes_geojson(edition, params))
+
+
+@bp.get("/districts.geojson")
+def districts_geojson() -> Response:
+    _, params = _coverage_query()
+    return send_payload(app_state().coverage.districts_geojson(params))
+
+
+@bp.get("/producers.geojson")
+def producers_geojson() -> Response:
+    return send_payload(app_state().coverage.producers_geojson())
+
+
+@bp.get("/outlets.geojson")
+def outlets_geojson() -> Response:
+    return send_payload(app_state().coverage.outlets_geojson())
+
+
+@bp.get("/coverage/summary")
+def coverage_summary() -> Response:
+    edition, params = _coverage_query()
+    result = app_state().coverage.coverage(edition, params)
+    from flask import jsonify
+
+    return jsonify({"province": result.province,
+                    "districts": result.districts.to_dict("records")})

@@ -1,0 +1,109 @@
+"""HTML pages: the coverage map and the health check."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+
+from geoapp.render.coverage_map import MapConfig, render_coverage_map
+from geoapp.render.palette import GROUP_COLOURS, STATUS_COLOURS, STATUS_ORDER
+from geoapp.web.params import parse_coverage_query
+from geoapp.web.state import app_state
+
+bp = Blueprint("pages", __name__)
+
+DATA_ATTRIBUTION = (
+    "Boundaries: dvhcvn (GPL-3.0), vietnamese-provinces-database (MIT), vietnam63 (MIT), "
+    "sapnhap.bando.com.vn · OCOP facts: public provincial pages (see Sources)"
+)
+
+
+def map_labels() -> tuple[tuple[str, str], ...]:
+    """Texts the map script shows, in the request's language."""
+    return (
+        ("products", _("OCOP products (≥3★, valid)")),
+        ("status", _("Status")),
+        ("missing", _("Missing to target")),
+        ("code", _("Code")),
+        ("no_data", _("No data (former Đà Nẵng)")),
+        ("status_none", _("No product")),
+        ("status_below", _("Below target")),
+        ("status_met", _("Target met")),
+        ("status_no_data", _("No data")),
+        ("approximate", _("Approximate location")),
+        ("illustrative", _("Illustrative record, not real data")),
+        ("producer_not_stated", _("Producer not stated")),
+        ("type_cooperative", _("Cooperative")),
+        ("type_sme", _("Enterprise")),
+        ("type_cooperative_group", _("Cooperative group")),
+        ("type_household", _("Household business")),
+        ("type_unknown", _("Producer type not stated")),
+        ("kind_centre", _("OCOP centre")),
+        ("kind_sales_point", _("OCOP sales point")),
+        ("outlet_planned", _("planned")),
+        ("outlet_unconfirmed", _("unconfirmed")),
+        ("communes_met", _("Communes meeting target")),
+        ("district_only", _("Products placed at district level only")),
+        ("layer_communes", _("Communes: coverage")),
+        ("layer_districts", _("District boundaries")),
+        ("layer_district_labels", _("District names")),
+        ("layer_producers", _("Producers")),
+        ("layer_outlets", _("OCOP centres and sales points")),
+        ("load_error", _("Map data could not be loaded:")),
+    )
+
+
+def status_labels() -> dict[str, str]:
+    return {
+        "none": _("No product (0)"),
+        "below": _("Below target"),
+        "met": _("Target met"),
+        "no_data": _("No data"),
+    }
+
+
+@bp.get("/")
+def index():
+    state = app_state()
+    edition, overrides = parse_coverage_query(request.args, state.settings.default_edition)
+    params = state.coverage.default_params(**overrides)
+    result = state.coverage.coverage(edition, params)
+    query = {k: v for k, v in request.args.items() if k in {"edition", "target", "min_stars", "as_of"}}
+    query["edition"] = edition
+    config = MapConfig(
+        static_url=url_for("static", filename="").rstrip("/"),
+        tile_url=state.settings.tile_url,
+        tile_attribution=state.settings.tile_attribution,
+        data_attribution=DATA_ATTRIBUTION,
+        communes_url=url_for("api.communes_geojson", **query),
+        districts_url=url_for("api.districts_geojson", **query),
+        producers_url=url_for("api.producers_geojson"),
+        outlets_url=url_for("api.outlets_geojson"),
+        labels=map_labels(),
+    )
+    parts = render_coverage_map(config)
+    counts = result.communes["status"].value_counts().to_dict()
+    legend = [
+        {"status": s, "label": status_labels()[s], "colour": STATUS_COLOURS[s],
+         "count": int(counts.get(s, 0))}
+        for s in STATUS_ORDER
+        if s != "no_data" or edition == "2025"
+    ]
+    return render_template(
+        "index.html",
+        parts=parts,
+        edition=edition,
+        params=params,
+        province=result.province,
+        legend=legend,
+        group_colours=GROUP_COLOURS,
+        districts=result.districts.to_dict("records"),
+    )
+
+
+@bp.get("/healthz")
+def healthz():
+    state = app_state()
+    version = state.store.data_version()
+    communes = len(state.store.communes(state.settings.default_edition, "display"))
+    return jsonify({"status": "ok", "data_version": version, "communes": communes})

@@ -1,0 +1,55 @@
+"""The map page on the tiny data set: figures, legend, escaping, errors as HTML."""
+
+from __future__ import annotations
+
+import re
+
+
+def test_index_shows_figures_legend_and_map(client):
+    response = client.get("/")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert re.search(r'id="figure-met">\s*1 / 4', html)
+    assert 'data-status="none"' in html
+    assert 'data-status="no_data"' not in html  # edition 2020 has no "no data" class
+    assert "OcopMap.init(map_coverage" in html
+    assert "/api/communes.geojson?edition=2020" in html
+    assert "cdn." not in html and "https://" not in html  # tiles "none", assets local
+
+
+def test_index_2025_has_no_data_class(client):
+    html = client.get("/?edition=2025").get_data(as_text=True)
+    match = re.search(r'data-status="no_data">.*?<span class="count">(\d+)</span>', html, re.S)
+    assert match and match.group(1) == "1"
+
+
+def test_legend_counts_follow_target(client):
+    html = client.get("/?target=1").get_data(as_text=True)
+    met = re.search(r'data-status="met">.*?<span class="count">(\d+)</span>', html, re.S)
+    assert met.group(1) == "2"
+
+
+def test_bad_edition_is_html_400_listing_values(client):
+    response = client.get("/?edition=1999")
+    assert response.status_code == 400
+    assert response.mimetype == "text/html"
+    text = response.get_data(as_text=True)
+    assert "2020, 2025" in text
+    assert "Traceback" not in text
+
+
+def test_error_message_is_escaped(client):
+    response = client.get("/?edition=<script>alert(1)</script>")
+    text = response.get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in text
+    assert "&lt;script&gt;" in text
+
+
+def test_unknown_page_is_404(client):
+    assert client.get("/no/such/page").status_code == 404
+
+
+def test_data_texts_in_page_are_escaped(client):
+    # Commune "Xã Bốn <b>" never reaches the page unescaped (it only travels as JSON).
+    html = client.get("/").get_data(as_text=True)
+    assert "Bốn <b>" not in html
