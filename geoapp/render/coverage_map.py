@@ -10,9 +10,10 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+import re
 
 import folium
-from branca.element import CssLink, JavascriptLink, MacroElement
+from branca.element import MacroElement
 from folium.template import Template
 
 from geoapp.render.assets import APP_CSS, APP_JS, VENDOR_CSS, VENDOR_JS, asset_links
@@ -45,12 +46,21 @@ class MapConfig:
     outlets_url: str
     labels: tuple[tuple[str, str], ...]
     bounds: tuple[tuple[float, float], tuple[float, float]] = PROVINCE_BOUNDS
+    # Embedded in another site: the wheel zooms only after a click; ``focus`` (e.g.
+    # (("district", "503"),)) keeps the view on that area and dims the communes outside it.
+    embed: bool = False
+    focus: tuple[tuple[str, str], ...] = ()
 
 
 def script_json(value: object) -> str:
     """JSON safe to place inside a <script> element (no ``</script>`` or ``<!--``)."""
     text = json.dumps(value, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def allow_zoom(header: str) -> str:
+    """Drop folium's ``user-scalable=no``: people must be able to zoom the page (WCAG 1.4.4)."""
+    return re.sub(r",\s*maximum-scale=1\.0,\s*user-scalable=no", "", header)
 
 
 class OcopLayers(MacroElement):
@@ -79,6 +89,8 @@ def render_coverage_map(config: MapConfig) -> MapParts:
         control_scale=True,
         prefer_canvas=False,
         zoom_control=True,
+        maxZoom=18,  # marker clustering needs it even when there is no tile layer
+        minZoom=6,
     )
     fmap._id = "coverage"  # a stable element id: the same page bytes from every worker
     # Serve only our own copies of Leaflet: no CDN, nothing unused (jQuery, Bootstrap, ...).
@@ -101,15 +113,14 @@ def render_coverage_map(config: MapConfig) -> MapParts:
         "otherGroupColour": OTHER_GROUP_COLOUR,
         "labels": dict(config.labels),
         "dataAttribution": config.data_attribution,
+        "embed": config.embed,
+        "focus": dict(config.focus),
     }
     OcopLayers(script_json(layer_config)).add_to(fmap)
     root = fmap.get_root()
     root.render()
     return MapParts(
-        header=root.header.render(),
+        header=allow_zoom(root.header.render()),
         html=root.html.render(),
         script=root.script.render(),
     )
-
-
-__all__ = ["CssLink", "JavascriptLink", "MapConfig", "MapParts", "render_coverage_map"]
