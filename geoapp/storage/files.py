@@ -8,8 +8,12 @@ Layout (written by ``flask boundaries build`` and ``flask ocop build``)::
     data/boundaries/crosswalk_2020_2025.csv, manifest.json
     data/ocop/products.csv, producers.csv, outlets.csv, province_stats.csv
 
-Everything read is cached per data version; the version changes when any of these files
-changes, so a rebuild is picked up without a restart.
+Imports write new versions of the OCOP tables under a versions folder (see
+``geoapp.storage.versions``); when one is current it is served instead of ``data/ocop``.
+
+Everything read is cached per data version; the version changes when any of these files (or the
+current-version pointer) changes, so a rebuild or an import is picked up without a restart, by
+every worker process, because each one re-checks the files on every call.
 """
 
 from __future__ import annotations
@@ -21,11 +25,25 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 
-from geoapp.domain.ocop import OUTLET_COLUMNS, PRODUCER_COLUMNS, PRODUCT_COLUMNS, OcopData
+from geoapp.domain.ocop import (
+    OUTLET_COLUMNS,
+    PRODUCER_COLUMNS,
+    PRODUCT_COLUMNS,
+    PROVENANCE_COLUMNS,
+    OcopData,
+)
 from geoapp.storage.base import DataMissingError, Detail
+from geoapp.storage.versions import VersionStore
 
 OCOP_FILES = ("products.csv", "producers.csv", "outlets.csv", "province_stats.csv")
-CODE_COLUMNS = ("commune_code", "district_code", "old_commune_code", "new_commune_code")
+CODE_COLUMNS = (
+    "commune_code",
+    "district_code",
+    "old_commune_code",
+    "old_district_code",
+    "new_commune_code",
+    "file_new_commune_code",
+)
 
 
 def boundary_file(boundaries_dir: Path, layer: str, detail: Detail) -> Path:
@@ -43,6 +61,10 @@ def read_ocop_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     if missing:
         raise DataMissingError(f"{path} lacks column(s): {', '.join(missing)}")
     frame = frame.astype("string")
+    if columns:
+        for column in PROVENANCE_COLUMNS:
+            if column not in frame.columns:
+                frame[column] = pd.Series(pd.NA, index=frame.index, dtype="string")
     if "illustrative" in frame.columns:
         frame["illustrative"] = frame["illustrative"].fillna("false").str.lower().eq("true")
     return frame
@@ -59,36 +81,62 @@ def points_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
 class FileStore:
     """Reads the processed files under ``data_dir``; one instance per app."""
 
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, versions_dir: Path | None = None) -> None:
         self.data_dir = Path(data_dir)
         self.boundaries_dir = self.data_dir / "boundaries"
         self.ocop_dir = self.data_dir / "ocop"
+        self.versions = VersionStore(versions_dir) if versions_dir is not None else None
         self._lock = threading.Lock()
         self._version: str | None = None
         self._cache: dict[tuple, object] = {}
+        self._pointer_stat: tuple | None = None
+        self._pointer_current: str | None = None
 
-    def _watched_files(self) -> list[Path]:
-        return [self.boundaries_dir / "manifest.json"] + [self.ocop_dir / f for f in OCOP_FILES]
+    def _current_version(self) -> str | None:
+        """Name of the imported version being served, None for the seed (re-checked per call)."""
+        if self.versions is None:
+            return None
+        try:
+            stat = self.versions.pointer_path.stat()
+        except FileNotFoundError:
+            return None
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        if key != self._pointer_stat:
+            # CURRENT is replaced whole (os.replace), so a read sees the old or the new file.
+            self._pointer_current = self.versions.current()
+            self._pointer_stat = key
+        return self._pointer_current
 
-    def data_version(self) -> str:
-        digest = hashlib.sha256()
-        for path in self._watched_files():
+    def current_ocop_dir(self) -> Path:
+        """The folder whose OCOP tables are served now: the current version, else the seed."""
+        name = self._current_version()
+        return self.ocop_dir if name is None else self.versions.root / name
+
+    def _state(self) -> tuple[str, Path]:
+        name = self._current_version()
+        ocop_dir = self.ocop_dir if name is None else self.versions.root / name
+        digest = hashlib.sha256(f"ocop:{name or 'seed'}".encode())
+        watched = [self.boundaries_dir / "manifest.json"] + [ocop_dir / f for f in OCOP_FILES]
+        for path in watched:
             try:
                 stat = path.stat()
             except FileNotFoundError:
                 digest.update(f"{path.name}:missing".encode())
                 continue
             digest.update(f"{path.name}:{stat.st_mtime_ns}:{stat.st_size}".encode())
-        return digest.hexdigest()[:12]
+        return digest.hexdigest()[:12], ocop_dir
+
+    def data_version(self) -> str:
+        return self._state()[0]
 
     def _cached(self, key: tuple, load):
-        version = self.data_version()
+        version, ocop_dir = self._state()
         with self._lock:
             if version != self._version:
                 self._cache.clear()
                 self._version = version
             if key not in self._cache:
-                self._cache[key] = load()
+                self._cache[key] = load(ocop_dir) if key == ("ocop",) else load()
             return self._cache[key]
 
     def _read_layer(self, layer: str, detail: Detail) -> gpd.GeoDataFrame:
@@ -111,23 +159,23 @@ class FileStore:
         def load() -> pd.DataFrame:
             path = self.boundaries_dir / "crosswalk_2020_2025.csv"
             if not path.exists():
-                raise DataMissingError(f"{path} is missing: run `flask --app wsgi boundaries build`")
+                raise DataMissingError(
+                    f"{path} is missing: run `flask --app wsgi boundaries build`"
+                )
             return pd.read_csv(path, dtype={c: str for c in CODE_COLUMNS})
 
         return self._cached(("crosswalk",), load)
 
     def ocop(self) -> OcopData:
-        def load() -> OcopData:
-            products = read_ocop_csv(self.ocop_dir / "products.csv", PRODUCT_COLUMNS)
+        def load(ocop_dir: Path) -> OcopData:
+            products = read_ocop_csv(ocop_dir / "products.csv", PRODUCT_COLUMNS)
             products["stars"] = pd.to_numeric(products["stars"], errors="coerce").astype("Int64")
             products["recognition_year"] = pd.to_numeric(
                 products["recognition_year"], errors="coerce"
             ).astype("Int64")
-            producers = points_frame(
-                read_ocop_csv(self.ocop_dir / "producers.csv", PRODUCER_COLUMNS)
-            )
-            outlets = points_frame(read_ocop_csv(self.ocop_dir / "outlets.csv", OUTLET_COLUMNS))
-            stats = read_ocop_csv(self.ocop_dir / "province_stats.csv", ())
+            producers = points_frame(read_ocop_csv(ocop_dir / "producers.csv", PRODUCER_COLUMNS))
+            outlets = points_frame(read_ocop_csv(ocop_dir / "outlets.csv", OUTLET_COLUMNS))
+            stats = read_ocop_csv(ocop_dir / "province_stats.csv", ())
             return OcopData(products, producers, outlets, stats)
 
         return self._cached(("ocop",), load)
