@@ -12,16 +12,22 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 
 
 def send_payload(data: Payload) -> Response:
-    """The payload with a strong ETag; a matching If-None-Match gets 304."""
-    response = Response(data.body, mimetype=data.mimetype)
-    response.set_etag(data.etag)
-    response.headers["Cache-Control"] = "public, max-age=60, must-revalidate"
-    return response.make_conditional(request)
+    """The payload with a strong ETag; a matching If-None-Match gets 304.
+
+    Sent gzip- or brotli-compressed when the client accepts it (``geoapp.web.compression``).
+    """
+    from geoapp.web.compression import send_payload as send_compressed
+
+    return send_compressed(data, request)
 
 
 def _coverage_query():
+    from geoapp.web.planner import planner_service  # group/district checked against the data
+
     state = app_state()
-    edition, overrides = parse_coverage_query(request.args, state.settings.default_edition)
+    edition, overrides = parse_coverage_query(
+        request.args, state.settings.default_edition, planner_service().choices()
+    )
     return edition, state.coverage.default_params(**overrides)
 
 
@@ -53,5 +59,4 @@ def coverage_summary() -> Response:
     result = app_state().coverage.coverage(edition, params)
     from flask import jsonify
 
-    return jsonify({"province": result.province,
-                    "districts": result.districts.to_dict("records")})
+    return jsonify({"province": result.province, "districts": result.districts.to_dict("records")})

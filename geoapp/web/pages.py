@@ -65,11 +65,15 @@ def status_labels() -> dict[str, str]:
 @bp.get("/")
 def index():
     state = app_state()
-    edition, overrides = parse_coverage_query(request.args, state.settings.default_edition)
+    from geoapp.web.planner import planner_service  # group/district checked against the data
+
+    coverage_query = parse_coverage_query(
+        request.args, state.settings.default_edition, planner_service().choices()
+    )
+    edition, overrides = coverage_query
     params = state.coverage.default_params(**overrides)
     result = state.coverage.coverage(edition, params)
-    query = {k: v for k, v in request.args.items() if k in {"edition", "target", "min_stars", "as_of"}}
-    query["edition"] = edition
+    query = coverage_query.args()  # the layers honour every coverage filter of the page
     config = MapConfig(
         static_url=url_for("static", filename="").rstrip("/"),
         tile_url=state.settings.tile_url,
@@ -80,12 +84,17 @@ def index():
         producers_url=url_for("api.producers_geojson"),
         outlets_url=url_for("api.outlets_geojson"),
         labels=map_labels(),
+        topology_url=url_for("map_data.map_topojson", **query),
     )
     parts = render_coverage_map(config)
     counts = result.communes["status"].value_counts().to_dict()
     legend = [
-        {"status": s, "label": status_labels()[s], "colour": STATUS_COLOURS[s],
-         "count": int(counts.get(s, 0))}
+        {
+            "status": s,
+            "label": status_labels()[s],
+            "colour": STATUS_COLOURS[s],
+            "count": int(counts.get(s, 0)),
+        }
         for s in STATUS_ORDER
         if s != "no_data" or edition == "2025"
     ]

@@ -1,0 +1,803 @@
+"""Planner workbench: gap tables, commune details, progress over time and downloads.
+
+Everything is built on ``CoverageService`` so the map, the tables, the figures and the files
+follow the same counting rules (``geoapp.domain.coverage``). Geometries are EPSG:4326
+(degrees); nothing here measures distances or areas.
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import datetime as dt
+import io
+import json
+import re
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoapp.domain import coverage as cov
+from geoapp.domain.names import normalize_text
+from geoapp.domain.ocop import PRODUCER_TYPES
+from geoapp.services.cache import LruCache
+from geoapp.services.coverage import PROVINCE_2020_NAME, CoverageService
+from geoapp.services.geojson import _plain, feature_collection
+
+STATUS_RANK = {status: rank for rank, status in enumerate(cov.STATUSES)}
+GROUP_FIELDS = {"2019": "group_1048", "2023": "group_148"}
+
+# Columns of the commune table (API rows, CSV, XLSX, GeoJSON and GeoPackage), per edition.
+COMMUNE_FIELDS = {
+    "2020": [
+        "commune_code",
+        "commune_full_name",
+        "district_code",
+        "district_name",
+        "n_products",
+        "target",
+        "missing",
+        "status",
+        "groups",
+        "product_names",
+    ],
+    "2025": [
+        "commune_code",
+        "commune_full_name",
+        "former_province",
+        "n_products",
+        "target",
+        "missing",
+        "status",
+        "groups",
+        "product_names",
+    ],
+}
+LIST_FIELDS = ("groups", "product_names")
+TEXT_SORT_FIELDS = frozenset(
+    {"commune_code", "commune_full_name", "district_code", "district_name", "former_province"}
+)
+DISTRICT_FIELDS = [
+    "district_code",
+    "district_name",
+    "n_products",
+    "n_products_district_only",
+    "n_communes",
+    "communes_met",
+    "communes_below",
+    "communes_none",
+    "share_met",
+]
+PROGRESS_FIELDS = [
+    "area_code",
+    "area_name",
+    "year",
+    "new",
+    "cumulative",
+    "valid_at_year_end",
+    "target_products",
+]
+LIST_SEPARATOR = "; "
+
+
+@dataclasses.dataclass(frozen=True)
+class FilterChoices:
+    """The values the filters accept, taken from the data.
+
+    ``districts`` are (code, name) pairs of the 2020 districts; ``groups`` maps a taxonomy
+    ("2019", "2023") to the product groups present in the products table.
+    """
+
+    districts: tuple[tuple[str, str], ...]
+    groups: Mapping[str, tuple[str, ...]]
+    producer_types: tuple[str, ...] = PRODUCER_TYPES
+
+
+@dataclasses.dataclass(frozen=True)
+class TableFilter:
+    """What limits and orders the commune table (the coverage itself is not changed).
+
+    ``statuses`` empty means every status; ``text`` is matched without case or diacritics
+    against commune name, district name and code; ``sort`` is a column name, ``-`` first for
+    descending order (empty: status, then district, then commune).
+    """
+
+    district: str | None = None
+    statuses: tuple[str, ...] = ()
+    text: str = ""
+    sort: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class PlannerView:
+    """One view of the workbench: the filtered commune rows (with their display geometry in
+    EPSG:4326), every district's summary, the province figures and the chosen district's row."""
+
+    edition: str
+    params: cov.CoverageParams
+    table: TableFilter
+    communes: gpd.GeoDataFrame
+    n_communes_total: int
+    districts: pd.DataFrame
+    province: dict[str, Any]
+    district: dict[str, Any] | None
+
+    @property
+    def fields(self) -> list[str]:
+        return COMMUNE_FIELDS[self.edition]
+
+
+@dataclasses.dataclass(frozen=True)
+class Progress:
+    """Products per recognition year for one area (the province or a district).
+
+    ``new``, ``cumulative`` and ``valid_at_year_end`` are aligned with ``years``;
+    ``valid_at_year_end`` applies the certificate rule at 31 December (at the as-of date in
+    the as-of year). ``by_district`` has one row per district and year (edition 2020), and
+    ``published`` the published figures of the area from ``province_stats.csv`` with the
+    count recorded here for the same year. ``undated`` products have no recognition year and
+    are in no series.
+    """
+
+    area_code: str
+    area_name: str
+    years: list[int]
+    new: list[int]
+    cumulative: list[int]
+    valid_at_year_end: list[int]
+    target_products: int
+    n_communes: int
+    undated: int
+    by_district: pd.DataFrame
+    published: pd.DataFrame
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "area_code": self.area_code,
+            "area_name": self.area_name,
+            "years": self.years,
+            "new": self.new,
+            "cumulative": self.cumulative,
+            "valid_at_year_end": self.valid_at_year_end,
+            "target_products": self.target_products,
+            "n_communes": self.n_communes,
+            "undated": self.undated,
+            "published": records(self.published),
+            "by_district": records(self.by_district),
+        }
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts (NA -> None, numpy scalars -> Python)."""
+    rows = frame.astype(object).to_dict("records")
+    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+
+
+# -- the commune table -------------------------------------------------------------------------
+
+
+def search_key(frame: pd.DataFrame) -> pd.Series:
+    """What the text filter searches: names and codes without case or diacritics."""
+    columns = [
+        c
+        for c in ("commune_full_name", "commune_name_en", "district_name", "former_province")
+        if c in frame.columns
+    ]
+    parts = frame[["commune_code", *columns]].astype("string").fillna("")
+    joined = parts.apply(lambda row: " ".join(row), axis=1)
+    return joined.map(normalize_text).astype("string")
+
+
+def text_matches(keys: pd.Series, text: str) -> pd.Series:
+    """Rows whose key contains every word of ``text`` ("tien phuoc" finds "Tiên Phước")."""
+    words = normalize_text(text).split()
+    keep = pd.Series(True, index=keys.index)
+    for word in words:
+        keep &= keys.str.contains(word, regex=False).fillna(False)
+    return keep
+
+
+def sort_rows(frame: pd.DataFrame, sort: str) -> pd.DataFrame:
+    """Order the commune table; ties (and missing values, always last) by commune code."""
+    if not sort:
+        keys = pd.DataFrame(
+            {
+                "status": frame["status"].map(STATUS_RANK),
+                "district": _text_key(frame.get("district_name", frame.get("former_province"))),
+                "name": _text_key(frame["commune_full_name"]),
+                "code": frame["commune_code"],
+            },
+            index=frame.index,
+        )
+        order = keys.sort_values(["status", "district", "name", "code"], kind="stable").index
+        return frame.loc[order]
+    descending = sort.startswith("-")
+    column = sort.lstrip("-")
+    values = frame[column]
+    if column == "status":
+        key = values.map(STATUS_RANK)
+    elif column in LIST_FIELDS:
+        key = _text_key(values.map(lambda items: LIST_SEPARATOR.join(items)))
+    elif column in TEXT_SORT_FIELDS:
+        key = _text_key(values)
+    else:
+        key = pd.to_numeric(values, errors="coerce")
+    keys = pd.DataFrame({"key": key, "code": frame["commune_code"]}, index=frame.index)
+    present = keys.loc[keys["key"].notna()].sort_values(
+        ["key", "code"], ascending=[not descending, True], kind="stable"
+    )
+    absent = keys.loc[keys["key"].isna()].sort_values("code", kind="stable")
+    return frame.loc[list(present.index) + list(absent.index)]
+
+
+def _text_key(values: pd.Series | None) -> pd.Series:
+    if values is None:
+        return pd.Series(dtype="string")
+    return values.astype("string").fillna("").map(normalize_text)
+
+
+def groups_by_commune(counted: pd.DataFrame, group_field: str) -> dict[str, list[str]]:
+    """Sorted distinct product groups (``group_field``) of the counted products per commune."""
+    located = counted.dropna(subset=["commune_code"]).drop_duplicates("product_id")
+    result: dict[str, list[str]] = {}
+    for code, groups in located.groupby("commune_code", sort=False)[group_field]:
+        result[str(code)] = sorted({str(g) for g in groups.dropna()})
+    return result
+
+
+# -- progress ----------------------------------------------------------------------------------
+
+_RANGE = re.compile(r"(?<!\d)(20\d\d)\s*[-–]\s*(20\d\d)(?!\d)")
+_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+_NUMBER = re.compile(r"(?<![\d.])(\d+)(?![\d.])")
+_TOTAL_MEASURE = re.compile(r"total|(?<!\d)20\d\d\s*[-–]\s*20\d\d", re.IGNORECASE)
+_TOTAL_AS_OF = re.compile(r"^\s*(?:by|end)\b|(?<!\d)20\d\d\s*[-–]\s*20\d\d(?!\d)", re.IGNORECASE)
+
+
+def published_year(as_of: str) -> int | None:
+    """Year a published figure refers to: the end of a range ("2018-2021" -> 2021), else the
+    first year named ("20 Dec (2023 or 2024)" -> 2023)."""
+    text = str(as_of)
+    span = _RANGE.search(text)
+    if span:
+        return int(span.group(2))
+    year = _YEAR.search(text)
+    return int(year.group(1)) if year else None
+
+
+def published_number(value: str) -> int | None:
+    """The first whole number of a published value ("482 (422 3★, 60 4★)" -> 482)."""
+    match = _NUMBER.search(str(value))
+    return int(match.group(1)) if match else None
+
+
+def published_figures(stats: pd.DataFrame, area_name: str) -> pd.DataFrame:
+    """The rows of ``province_stats`` for one area (compared without diacritics), with
+    ``year``, ``number`` and ``kind``: ``total`` for running totals ("certified total",
+    "by 2020-01", "2018-2021"), ``as_stated`` for everything else (one round, one star level)."""
+    columns = ["area", "as_of", "measure", "value", "source_ids", "year", "number", "kind"]
+    if stats.empty or "area" not in stats.columns:
+        return pd.DataFrame(columns=columns)
+    key = normalize_text(area_name)
+    rows = stats.loc[stats["area"].astype("string").fillna("").map(normalize_text).eq(key)].copy()
+    for column in ("as_of", "measure", "value", "source_ids"):
+        if column not in rows.columns:
+            rows[column] = ""
+        rows[column] = rows[column].astype("string").fillna("")
+    rows["year"] = pd.array([published_year(v) for v in rows["as_of"]], dtype="Int64")
+    rows["number"] = pd.array([published_number(v) for v in rows["value"]], dtype="Int64")
+    total = rows["measure"].str.contains(_TOTAL_MEASURE) | rows["as_of"].str.contains(_TOTAL_AS_OF)
+    rows["kind"] = np.where(total.fillna(False), "total", "as_stated")
+    return rows[columns].reset_index(drop=True)
+
+
+def eligible_products(
+    products: pd.DataFrame, producers: pd.DataFrame, params: cov.CoverageParams
+) -> pd.DataFrame:
+    """Products rated at least ``min_stars`` in the chosen group and producer type, whatever
+    their certificate's validity, with the producer's commune and district codes."""
+    stars = pd.to_numeric(products["stars"], errors="coerce")
+    keep = stars.ge(params.min_stars).fillna(False)
+    if params.group:
+        keep &= products[params.group_field].eq(params.group).fillna(False)
+    places = producers[["producer_id", "commune_code", "district_code", "producer_type"]]
+    frame = products.loc[keep.to_numpy(dtype=bool)].merge(
+        places, on="producer_id", how="left", validate="many_to_one"
+    )
+    if params.producer_type:
+        frame = frame.loc[frame["producer_type"].eq(params.producer_type).fillna(False)]
+    return frame.reset_index(drop=True)
+
+
+def year_series(years: list[int], recognised: pd.Series) -> tuple[list[int], list[int]]:
+    """New and cumulative counts per year of the recognition years given."""
+    per_year = recognised.dropna().astype(int).value_counts()
+    new = [int(per_year.get(year, 0)) for year in years]
+    before = int((recognised.dropna().astype(int) < years[0]).sum()) if years else 0
+    return new, list(np.cumsum(new, dtype=int) + before)
+
+
+# -- downloads ---------------------------------------------------------------------------------
+
+
+def flat_rows(frame: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
+    """The table with list columns joined by ``"; "`` (for CSV, XLSX and GeoPackage)."""
+    out = frame[fields].copy()
+    for column in LIST_FIELDS:
+        if column in out.columns:
+            out[column] = out[column].map(lambda items: LIST_SEPARATOR.join(items))
+    return out
+
+
+def slug(text: str) -> str:
+    """File-name-safe form of a filter value ("Thực phẩm" -> "thuc-pham")."""
+    return "-".join(normalize_text(text).split())[:40] or "x"
+
+
+class PlannerService:
+    """Tables, details, progress and files for the planner; cached per data version."""
+
+    def __init__(self, coverage: CoverageService) -> None:
+        self.coverage = coverage
+        self.store = coverage.store
+        self._cache = LruCache(max_entries=128)
+
+    def _cached(self, kind: str, *key: Any, compute):
+        return self._cache.get_or_compute((self.store.data_version(), kind, *key), compute)
+
+    # -- filter values -------------------------------------------------------------------------
+
+    def choices(self) -> FilterChoices:
+        def build() -> FilterChoices:
+            districts = self.store.districts("display").sort_values("district_code")
+            products = self.store.ocop().products
+            groups = {
+                taxonomy: tuple(sorted({str(g) for g in products[field].dropna()}))
+                for taxonomy, field in GROUP_FIELDS.items()
+            }
+            pairs = tuple(
+                (str(code), str(name))
+                for code, name in zip(
+                    districts["district_code"], districts["district_name"], strict=True
+                )
+            )
+            return FilterChoices(pairs, groups)
+
+        return self._cached("choices", compute=build)
+
+    # -- tables --------------------------------------------------------------------------------
+
+    def commune_table(self, edition: str, params: cov.CoverageParams) -> gpd.GeoDataFrame:
+        """Every commune once, with coverage, the groups of its counted products and a
+        ``search_key``; display geometry in EPSG:4326."""
+
+        def build() -> gpd.GeoDataFrame:
+            result = self.coverage.coverage(edition, params)
+            frame = result.communes.copy()
+            groups = groups_by_commune(result.counted, params.group_field)
+            frame["groups"] = [groups.get(str(code), []) for code in frame["commune_code"]]
+            frame["search_key"] = search_key(frame)
+            keep = [*COMMUNE_FIELDS[edition], "search_key", frame.geometry.name]
+            return frame[keep]
+
+        return self._cached("communes", edition, params, compute=build)
+
+    def view(self, edition: str, params: cov.CoverageParams, table: TableFilter) -> PlannerView:
+        """The commune rows ``table`` selects, the district summaries and province figures."""
+        result = self.coverage.coverage(edition, params)
+        frame = self.commune_table(edition, params)
+        keep = pd.Series(True, index=frame.index)
+        if table.district and "district_code" in frame.columns:
+            keep &= frame["district_code"].eq(table.district).fillna(False)
+        if table.statuses:
+            keep &= frame["status"].isin(table.statuses).fillna(False)
+        if table.text:
+            keep &= text_matches(frame["search_key"], table.text)
+        rows = sort_rows(frame.loc[keep.to_numpy(dtype=bool)], table.sort)
+        districts = result.districts
+        districts = (
+            districts[DISTRICT_FIELDS] if len(districts) else pd.DataFrame(columns=DISTRICT_FIELDS)
+        )
+        chosen = None
+        if table.district:
+            match = districts.loc[districts["district_code"].eq(table.district)]
+            chosen = records(match)[0] if len(match) else None
+        return PlannerView(
+            edition=edition,
+            params=params,
+            table=table,
+            communes=rows.drop(columns="search_key").reset_index(drop=True),
+            n_communes_total=len(frame),
+            districts=districts.reset_index(drop=True),
+            province=result.province,
+            district=chosen,
+        )
+
+    def api_payload(self, view: PlannerView, filters: Mapping[str, str]) -> dict[str, Any]:
+        """The JSON of ``/api/coverage``: filters, province figures, districts, communes."""
+        return {
+            "edition": view.edition,
+            "filters": dict(filters),
+            "criteria": {
+                "as_of": view.params.as_of.isoformat(),
+                "target": view.params.target,
+                "min_stars": view.params.min_stars,
+                "certificate_months": view.params.certificate_months,
+                "group": view.params.group,
+                "group_field": view.params.group_field,
+                "producer_type": view.params.producer_type,
+            },
+            "province": view.province,
+            "district": view.district,
+            "districts": records(view.districts),
+            "n_communes": len(view.communes),
+            "n_communes_total": view.n_communes_total,
+            "communes": records(pd.DataFrame(view.communes[view.fields])),
+        }
+
+    # -- commune details -----------------------------------------------------------------------
+
+    def commune_detail(
+        self, edition: str, code: str, params: cov.CoverageParams
+    ) -> dict[str, Any] | None:
+        """A commune's coverage row, products (counted or why not), producers, outlets and
+        its successor (2020 -> 2025) or predecessors (2025 -> 2020); ``None`` if unknown."""
+        table = self.commune_table(edition, params)
+        match = table.loc[table["commune_code"].eq(code)]
+        if match.empty:
+            return None
+        row = records(pd.DataFrame(match[COMMUNE_FIELDS[edition]]))[0]
+        data = self.store.ocop()
+        producer_commune = self._producer_communes(edition)
+        in_commune = producer_commune.loc[producer_commune.eq(code)].index
+        producers = data.producers.loc[data.producers["producer_id"].isin(in_commune)]
+        products = data.products.loc[data.products["producer_id"].isin(in_commune)]
+        counted_ids = set(self.coverage.coverage(edition, params).counted["product_id"])
+        expiry = cov.certificate_expiry(products["recognition_date"], params.certificate_months)
+        producer_names = producers.set_index("producer_id")["name"]
+        producer_types = producers.set_index("producer_id")["producer_type"]
+        product_rows = []
+        for index, product in products.iterrows():
+            ptype = producer_types.get(product["producer_id"])
+            product_rows.append(
+                {
+                    "product_id": product["product_id"],
+                    "name": product["name"],
+                    "group": product[params.group_field],
+                    "group_1048": product["group_1048"],
+                    "group_148": product["group_148"],
+                    "stars": product["stars"],
+                    "recognition_year": product["recognition_year"],
+                    "recognition_date": product["recognition_date"],
+                    "certificate_expiry": expiry.loc[index],
+                    "producer_id": product["producer_id"],
+                    "producer_name": producer_names.get(product["producer_id"]),
+                    "producer_type": ptype,
+                    "counted": product["product_id"] in counted_ids,
+                    "reason": _not_counted_reason(product, ptype, expiry.loc[index], params),
+                    "illustrative": bool(product.get("illustrative", False)),
+                }
+            )
+        product_rows.sort(key=lambda p: (not p["counted"], -(_int(p["stars"]) or 0), p["name"]))
+        return {
+            "edition": edition,
+            "commune": row,
+            "products": [{k: _plain(v) for k, v in p.items()} for p in product_rows],
+            "producers": records(
+                pd.DataFrame(
+                    producers[["producer_id", "name", "producer_type", "location_precision"]]
+                ).sort_values("producer_id")
+            ),
+            "outlets": self._outlets_in(edition, code),
+            "successors": self._crosswalk_links(edition, code) if edition == "2020" else [],
+            "predecessors": self._crosswalk_links(edition, code) if edition == "2025" else [],
+        }
+
+    def _producer_communes(self, edition: str) -> pd.Series:
+        """Commune code (of ``edition``) of every producer, indexed by ``producer_id``."""
+
+        def build() -> pd.Series:
+            producers = self.store.ocop().producers
+            frame = pd.DataFrame(
+                {
+                    "product_id": producers["producer_id"],
+                    "producer_id": producers["producer_id"],
+                    "commune_code": producers["commune_code"],
+                }
+            )
+            if edition == "2025":
+                frame = cov.communes_2025_of(
+                    frame, producers, self.store.communes("2025"), self.store.crosswalk()
+                )
+            return pd.Series(
+                frame["commune_code"].astype("string").to_numpy(),
+                index=frame["producer_id"].to_numpy(),
+            )
+
+        return self._cached("producer_communes", edition, compute=build)
+
+    def _outlets_in(self, edition: str, code: str) -> list[dict[str, Any]]:
+        outlets = self.store.ocop().outlets
+        if edition == "2020":
+            chosen = outlets.loc[outlets["commune_code"].eq(code).fillna(False)]
+        else:
+            precise = ~outlets["location_precision"].isin(["district"]).fillna(False)
+            located = cov.locate_points(
+                outlets.geometry[precise.to_numpy(dtype=bool)],
+                self.store.communes("2025"),
+                "commune_code",
+            )
+            chosen = outlets.loc[located.loc[located.eq(code).fillna(False)].index]
+        columns = ["outlet_id", "name", "kind", "status", "address", "location_precision"]
+        return records(pd.DataFrame(chosen[columns]).sort_values("outlet_id"))
+
+    def _crosswalk_links(self, edition: str, code: str) -> list[dict[str, Any]]:
+        crosswalk = self.store.crosswalk()
+        if edition == "2020":
+            codes = crosswalk.loc[crosswalk["old_commune_code"].eq(code), "new_commune_code"]
+            other = self.store.communes("2025", "display")
+            columns = ["commune_code", "commune_full_name"]
+        else:
+            codes = crosswalk.loc[crosswalk["new_commune_code"].eq(code), "old_commune_code"]
+            other = self.store.communes("2020", "display")
+            columns = ["commune_code", "commune_full_name", "district_name"]
+        wanted = sorted({str(c) for c in codes.dropna()})
+        found = pd.DataFrame(other.loc[other["commune_code"].isin(wanted), columns])
+        return records(found.sort_values("commune_code"))
+
+    # -- progress ------------------------------------------------------------------------------
+
+    def progress(
+        self, edition: str, params: cov.CoverageParams, district: str | None = None
+    ) -> Progress:
+        """Counted products per recognition year for the province or one 2020 district."""
+        return self._cached(
+            "progress",
+            edition,
+            params,
+            district,
+            compute=lambda: self._compute_progress(edition, params, district),
+        )
+
+    def _compute_progress(
+        self, edition: str, params: cov.CoverageParams, district: str | None
+    ) -> Progress:
+        data = self.store.ocop()
+        eligible = eligible_products(data.products, data.producers, params)
+        recognised = pd.to_numeric(eligible["recognition_year"], errors="coerce")
+        dated_years = recognised.dropna().astype(int)
+        first = int(dated_years.min()) if len(dated_years) else params.as_of.year
+        years = list(range(min(first, params.as_of.year), params.as_of.year + 1))
+        valid_by_year = {
+            year: cov.counted_products(
+                data.products,
+                data.producers,
+                dataclasses.replace(params, as_of=min(dt.date(year, 12, 31), params.as_of)),
+            )
+            for year in years
+        }
+        communes = self.commune_table(edition, params)
+        scored = communes.loc[communes["status"].ne("no_data")]
+        districts = self.store.districts("display")
+
+        def series(mask: pd.Series, valid_of) -> tuple[list[int], list[int], list[int]]:
+            new, cumulative = year_series(years, recognised.loc[mask.to_numpy(dtype=bool)])
+            valid = [valid_of(valid_by_year[year]) for year in years]
+            return new, cumulative, valid
+
+        def dated(frame: pd.DataFrame) -> pd.DataFrame:
+            return frame.loc[pd.to_numeric(frame["recognition_year"], errors="coerce").notna()]
+
+        by_district_rows = []
+        if edition == "2020":
+            for code, name in zip(
+                districts["district_code"], districts["district_name"], strict=True
+            ):
+                mask = eligible["district_code"].eq(code).fillna(False)
+                n_communes = int(scored["district_code"].eq(code).sum())
+                new, cumulative, valid = series(
+                    mask, lambda f, c=code: int(dated(f)["district_code"].eq(c).sum())
+                )
+                for i, year in enumerate(years):
+                    by_district_rows.append(
+                        {
+                            "area_code": code,
+                            "area_name": name,
+                            "year": year,
+                            "new": new[i],
+                            "cumulative": cumulative[i],
+                            "valid_at_year_end": valid[i],
+                            "target_products": params.target * n_communes,
+                        }
+                    )
+        by_district = pd.DataFrame(by_district_rows, columns=PROGRESS_FIELDS)
+        if district:
+            names = districts.set_index("district_code")["district_name"]
+            area_code, area_name = district, str(names.get(district, district))
+            mask = eligible["district_code"].eq(district).fillna(False)
+            n_communes = int(scored["district_code"].eq(district).sum())
+            new, cumulative, valid = series(
+                mask, lambda f: int(dated(f)["district_code"].eq(district).sum())
+            )
+        else:
+            area_code, area_name = "49", PROVINCE_2020_NAME
+            mask = pd.Series(True, index=eligible.index)
+            n_communes = len(scored)
+            new, cumulative, valid = series(mask, lambda f: len(dated(f)))
+        undated = int((mask & recognised.isna()).sum())
+        published = published_figures(data.province_stats, area_name)
+        by_year = dict(zip(years, cumulative, strict=True))
+        published["recorded_cumulative"] = pd.array(
+            [
+                (by_year.get(int(y)) if int(y) >= years[0] else 0) if pd.notna(y) else None
+                for y in published["year"]
+            ],
+            dtype="Int64",
+        )
+        return Progress(
+            area_code=area_code,
+            area_name=area_name,
+            years=years,
+            new=new,
+            cumulative=[int(v) for v in cumulative],
+            valid_at_year_end=valid,
+            target_products=params.target * n_communes,
+            n_communes=n_communes,
+            undated=undated,
+            by_district=by_district,
+            published=published,
+        )
+
+    # -- downloads -----------------------------------------------------------------------------
+
+    def download_name(self, view: PlannerView, group_taxonomy: str, extension: str) -> str:
+        """``ocop-coverage_<edition>_<as-of>_<filters>.<ext>``, ASCII only."""
+        p = view.params
+        parts = [
+            "ocop-coverage",
+            view.edition,
+            p.as_of.isoformat(),
+            f"target{p.target}",
+            f"stars{p.min_stars}",
+        ]
+        if p.group:
+            parts.append(f"group{group_taxonomy}-{slug(p.group)}")
+        if p.producer_type:
+            parts.append(f"producer-{slug(p.producer_type)}")
+        if view.table.district:
+            parts.append(f"district{view.table.district}")
+        if view.table.statuses:
+            parts.append("status-" + "-".join(view.table.statuses))
+        if view.table.text:
+            parts.append(f"q-{slug(view.table.text)}")
+        return "_".join(parts) + f".{extension}"
+
+    def to_csv(self, view: PlannerView) -> bytes:
+        """The commune rows as CSV, UTF-8 with a byte order mark (Excel reads Vietnamese)."""
+        buffer = io.StringIO()
+        flat_rows(view.communes, view.fields).to_csv(
+            buffer, index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL
+        )
+        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+    def to_geojson(self, view: PlannerView) -> bytes:
+        """The commune rows with their display geometry (EPSG:4326) as GeoJSON."""
+        return feature_collection(view.communes, view.fields)
+
+    def to_geopackage(self, view: PlannerView) -> bytes:
+        """The commune rows (lists joined by ``"; "``) as a GeoPackage layer ``communes``
+        (EPSG:4326), plus a ``districts`` layer of the district summaries in edition 2020."""
+        communes = gpd.GeoDataFrame(
+            flat_rows(view.communes, view.fields),
+            geometry=view.communes.geometry.values,
+            crs=view.communes.crs,
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            path = Path(folder) / "coverage.gpkg"
+            communes.to_file(path, layer="communes", driver="GPKG", engine="pyogrio")
+            if len(view.districts):
+                shapes = self.store.districts("display")[["district_code", "geometry"]]
+                districts = shapes.merge(view.districts, on="district_code")
+                districts.to_file(path, layer="districts", driver="GPKG", engine="pyogrio")
+            return path.read_bytes()
+
+    def to_xlsx(self, view: PlannerView, progress: Progress, filters: Mapping[str, str]) -> bytes:
+        """One sheet per table (communes, districts, province, progress, published, filters),
+        each with a bold, frozen header row."""
+        from openpyxl import Workbook
+        from openpyxl.styles import Font
+
+        sheets: list[tuple[str, pd.DataFrame]] = [
+            ("communes", flat_rows(view.communes, view.fields)),
+            ("districts", view.districts),
+            (
+                "province",
+                pd.DataFrame(
+                    {
+                        "figure": list(view.province),
+                        "value": [_cell(v) for v in view.province.values()],
+                    }
+                ),
+            ),
+            (
+                "progress",
+                pd.DataFrame(
+                    {
+                        "year": progress.years,
+                        "new": progress.new,
+                        "cumulative": progress.cumulative,
+                        "valid_at_year_end": progress.valid_at_year_end,
+                        "target_products": [progress.target_products] * len(progress.years),
+                    }
+                ),
+            ),
+            ("progress_by_district", progress.by_district),
+            ("published", progress.published),
+            (
+                "filters",
+                pd.DataFrame(
+                    {"parameter": list(filters), "value": [str(v) for v in filters.values()]}
+                ),
+            ),
+        ]
+        book = Workbook()
+        book.remove(book.active)
+        bold = Font(bold=True)
+        for title, frame in sheets:
+            sheet = book.create_sheet(title)
+            sheet.append([str(c) for c in frame.columns])
+            for cell in sheet[1]:
+                cell.font = bold
+            for row in frame.astype(object).itertuples(index=False):
+                sheet.append([_cell(v) for v in row])
+            sheet.freeze_panes = "A2"
+            for index, column in enumerate(frame.columns, start=1):
+                width = max([len(str(column))] + [len(str(_cell(v))) for v in frame[column]])
+                sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(
+                    60, width + 2
+                )
+        buffer = io.BytesIO()
+        book.save(buffer)
+        return buffer.getvalue()
+
+
+def _cell(value: Any) -> Any:
+    """A value openpyxl can write (NA -> empty, lists -> "; "-joined, dicts -> JSON)."""
+    plain = _plain(value)
+    if isinstance(plain, list):
+        return LIST_SEPARATOR.join(str(v) for v in plain)
+    if isinstance(plain, dict):
+        return json.dumps(plain, ensure_ascii=False)
+    return plain
+
+
+def _int(value: Any) -> int | None:
+    plain = _plain(value)
+    return int(plain) if plain is not None else None
+
+
+def _not_counted_reason(
+    product: pd.Series, producer_type: Any, expiry: Any, params: cov.CoverageParams
+) -> str | None:
+    """Why a product of the commune does not count at ``params`` (``None`` if it counts or
+    only the location keeps it out)."""
+    stars = _int(product["stars"])
+    if stars is None:
+        return "no confirmed star rating"
+    if stars < params.min_stars:
+        return f"rated {stars}★, below {params.min_stars}★"
+    if params.group and product[params.group_field] != params.group:
+        return "other product group"
+    if params.producer_type and producer_type != params.producer_type:
+        return "other producer type"
+    recognised = pd.to_datetime(product["recognition_date"], errors="coerce")
+    if pd.notna(recognised) and recognised > pd.Timestamp(params.as_of):
+        return f"recognised after {params.as_of.isoformat()}"
+    if pd.notna(expiry) and pd.Timestamp(expiry) <= pd.Timestamp(params.as_of):
+        return f"certificate expired on {pd.Timestamp(expiry).date().isoformat()}"
+    return None

@@ -1,0 +1,339 @@
+"""The planner workbench: ``/planner``, its chart and downloads, and ``/api/coverage``.
+
+Query parameters (all optional): the coverage filters of ``parse_coverage_query`` (edition,
+target, min_stars, as_of, group, group_taxonomy, producer_type, district) and the table's
+own: ``status`` (comma-separated statuses or ``all``), ``q`` (text, diacritics ignored),
+``sort`` (a column, ``-`` first for descending) and, on the page, ``commune`` (the open one).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.datastructures import MultiDict
+
+from geoapp.domain import coverage as cov
+from geoapp.render.coverage_map import script_json
+from geoapp.render.palette import STATUS_COLOURS
+from geoapp.render.progress_chart import ProgressChart, PublishedPoint, render_progress_svg
+from geoapp.services.coverage import payload
+from geoapp.services.planner import COMMUNE_FIELDS, PlannerService, Progress, TableFilter
+from geoapp.web.api import send_payload
+from geoapp.web.pages import DATA_ATTRIBUTION
+from geoapp.web.params import (
+    DEFAULT_GROUP_TAXONOMY,
+    GROUP_TAXONOMIES,
+    BadParameter,
+    CoverageQuery,
+    parse_coverage_query,
+)
+from geoapp.web.state import app_state
+
+bp = Blueprint("planner", __name__)
+
+PAGE_STATUSES = ("none", "below")  # what the page's table shows when ``status`` is not given
+STATUS_CHOICES = (*cov.STATUSES, "all")
+MAX_TEXT = 100
+DOWNLOADS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+    "gpkg": "application/geopackage+sqlite3",
+}
+
+
+def planner_service() -> PlannerService:
+    """The app's planner service (made on first use, on top of its coverage service)."""
+    extensions = current_app.extensions
+    if "geoapp.planner" not in extensions:
+        extensions["geoapp.planner"] = PlannerService(app_state().coverage)
+    return extensions["geoapp.planner"]
+
+
+def parse_table_filter(
+    args: Mapping[str, str], query: CoverageQuery, default_statuses: tuple[str, ...] = ()
+) -> TableFilter:
+    """The table's status, text and sort parameters (``BadParameter`` naming the bad one)."""
+    raw_status = (args.get("status") or "").strip()
+    if not raw_status:
+        statuses = default_statuses
+    elif raw_status == "all":
+        statuses = ()
+    else:
+        statuses = tuple(s.strip() for s in raw_status.split(",") if s.strip())
+        for status in statuses:
+            if status not in cov.STATUSES:
+                raise BadParameter("status", raw_status, "unknown status", STATUS_CHOICES)
+    text = (args.get("q") or "").strip()
+    if len(text) > MAX_TEXT:
+        raise BadParameter("q", text[:20] + "...", "text too long", f"at most {MAX_TEXT} chars")
+    sort = (args.get("sort") or "").strip()
+    fields = COMMUNE_FIELDS[query.edition]
+    if sort and sort.lstrip("-") not in fields:
+        raise BadParameter("sort", sort, "unknown column", [*fields, *(f"-{f}" for f in fields)])
+    return TableFilter(query.district, statuses, text, sort)
+
+
+def parse_request(args: Mapping[str, str], default_statuses: tuple[str, ...] = ()):
+    """Coverage query, coverage parameters and table filter of a request (strict)."""
+    state = app_state()
+    query = parse_coverage_query(args, state.settings.default_edition, planner_service().choices())
+    params = state.coverage.default_params(**query.overrides)
+    return query, params, parse_table_filter(args, query, default_statuses)
+
+
+def filter_args(query: CoverageQuery, table: TableFilter, page: bool = False) -> dict[str, str]:
+    """Canonical query-string values of a view (the API's ``filters``; links)."""
+    out = query.args()
+    if table.statuses != (PAGE_STATUSES if page else ()):
+        out["status"] = ",".join(table.statuses) if table.statuses else "all"
+    if table.text:
+        out["q"] = table.text
+    if table.sort:
+        out["sort"] = table.sort
+    return out
+
+
+# -- JSON --------------------------------------------------------------------------------------
+
+
+@bp.get("/api/coverage")
+def api_coverage() -> Response:
+    query, params, table = parse_request(request.args)
+    service = planner_service()
+    view = service.view(query.edition, params, table)
+    body = service.api_payload(view, filter_args(query, table))
+    response = jsonify(body)
+    return send_payload(payload(response.get_data(), "application/json"))
+
+
+@bp.get("/api/coverage/progress")
+def api_progress() -> Response:
+    query, params, _table = parse_request(request.args)
+    progress = planner_service().progress(query.edition, params, query.district)
+    return jsonify(progress.to_json())
+
+
+@bp.get("/api/coverage/communes/<code>")
+def api_commune(code: str) -> Response:
+    query, params, _table = parse_request(request.args)
+    detail = planner_service().commune_detail(query.edition, code, params)
+    if detail is None:
+        raise BadParameter(
+            "commune",
+            code,
+            f"not a commune code of edition {query.edition}",
+            "a code from /api/coverage",
+        )
+    return jsonify(detail)
+
+
+# -- chart and downloads -----------------------------------------------------------------------
+
+
+def chart_of(progress: Progress, target: int) -> ProgressChart:
+    """The chart of a progress series; ``target`` is the products each commune should have."""
+    published = tuple(
+        PublishedPoint(
+            int(row.year),
+            int(row.number),
+            str(row.kind),
+            f"{row.area}, {row.as_of}: {row.measure}: {row.value} ({row.source_ids})",
+        )
+        for row in progress.published.itertuples()
+        if pd.notna(row.year) and pd.notna(row.number)
+    )
+    target_text = _("Target: %(t)s products × %(n)s communes", t=target, n=progress.n_communes)
+    return ProgressChart(
+        title=_("OCOP products over time: %(area)s", area=progress.area_name),
+        years=tuple(progress.years),
+        new=tuple(progress.new),
+        cumulative=tuple(progress.cumulative),
+        valid=tuple(progress.valid_at_year_end),
+        target=progress.target_products,
+        published=published,
+        labels=(
+            ("new", _("Recognised in the year (recorded)")),
+            ("cumulative", _("Recognised up to the year (recorded)")),
+            ("valid", _("Valid at year end (recorded)")),
+            ("target", target_text),
+            ("published_total", _("Published total")),
+            ("published_other", _("Other published figure")),
+            ("axis", _("Products (≥ min. stars, chosen group and producer type)")),
+        ),
+    )
+
+
+@bp.get("/planner/progress.svg")
+def progress_svg() -> Response:
+    query, params, _table = parse_request(request.args)
+    progress = planner_service().progress(query.edition, params, query.district)
+    svg = render_progress_svg(chart_of(progress, params.target)).encode()
+    return send_payload(payload(svg, "image/svg+xml"))
+
+
+@bp.get("/planner/download.<fmt>")
+def download(fmt: str) -> Response:
+    if fmt not in DOWNLOADS:
+        raise BadParameter("format", fmt, "unknown download format", tuple(DOWNLOADS))
+    query, params, table = parse_request(request.args)
+    service = planner_service()
+    view = service.view(query.edition, params, table)
+    filters = filter_args(query, table)
+    if fmt == "csv":
+        body = service.to_csv(view)
+    elif fmt == "xlsx":
+        progress = service.progress(query.edition, params, query.district)
+        body = service.to_xlsx(view, progress, filters)
+    elif fmt == "geojson":
+        body = service.to_geojson(view)
+    else:
+        body = service.to_geopackage(view)
+    response = Response(body, mimetype=DOWNLOADS[fmt].split(";")[0])
+    if fmt == "csv":
+        response.headers["Content-Type"] = DOWNLOADS[fmt]
+    name = service.download_name(view, query.group_taxonomy, fmt)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+# -- the page ----------------------------------------------------------------------------------
+
+
+def lenient_request(args: Mapping[str, str]):
+    """Like ``parse_request`` with the page's defaults, but a bad parameter is dropped and
+    reported instead of failing: the page still shows a map and says what was wrong."""
+    remaining = MultiDict(args)
+    errors: list[BadParameter] = []
+    while True:
+        try:
+            query, params, table = parse_request(remaining, PAGE_STATUSES)
+            commune = (remaining.get("commune") or "").strip() or None
+            if commune is not None:
+                codes = planner_service().commune_table(query.edition, params)["commune_code"]
+                if commune not in set(codes):
+                    raise BadParameter(
+                        "commune",
+                        commune,
+                        f"not a commune code of edition {query.edition}",
+                        "a code listed in the table",
+                    )
+            return query, params, table, commune, errors
+        except BadParameter as exc:
+            if exc.name not in remaining:
+                raise
+            errors.append(exc)
+            remaining.poplist(exc.name)
+
+
+def page_labels() -> dict[str, str]:
+    """Texts the planner script shows, in the request's language."""
+    return {
+        "commune": _("Commune"),
+        "district": _("District"),
+        "former_province": _("Former province"),
+        "n_products": _("Products"),
+        "target": _("Target"),
+        "missing": _("Missing"),
+        "status": _("Status"),
+        "groups": _("Product groups present"),
+        "status_none": _("No product"),
+        "status_below": _("Below target"),
+        "status_met": _("Target met"),
+        "status_no_data": _("No data"),
+        "empty": _("No commune matches these filters."),
+        "rows": _("communes shown"),
+        "of": _("of"),
+        "products": _("Products"),
+        "producers": _("Producers"),
+        "outlets": _("OCOP centres and sales points"),
+        "successor": _("2025 commune (after the merger)"),
+        "predecessors": _("2020 communes merged into it"),
+        "none_listed": _("None recorded."),
+        "counted": _("counted"),
+        "not_counted": _("not counted"),
+        "expires": _("certificate expires"),
+        "year": _("year"),
+        "producer": _("producer"),
+        "producer_not_stated": _("producer not stated"),
+        "load_error": _("Data could not be loaded:"),
+        "communes_met": _("met"),
+        "communes_below": _("below"),
+        "communes_none": _("none"),
+        "share_met": _("share met"),
+        "n_communes": _("communes"),
+        "district_only": _("district only"),
+        "district_figure": _("{products} products counted; {met} of {communes} communes met"),
+        "all_districts": _("All districts"),
+        "close": _("Close"),
+        "approximate": _("approximate location"),
+        "type_cooperative": _("Cooperative"),
+        "type_sme": _("Enterprise"),
+        "type_cooperative_group": _("Cooperative group"),
+        "type_household": _("Household business"),
+        "type_unknown": _("Producer type not stated"),
+        "kind_centre": _("OCOP centre"),
+        "kind_sales_point": _("OCOP sales point"),
+        "published": _("Published figure"),
+        "recorded": _("Recorded here (up to that year)"),
+        "source": _("Source"),
+        "undated_note": _("{n} products without a recognition year are not in the chart."),
+    }
+
+
+@bp.get("/planner")
+def planner_page():
+    state = app_state()
+    query, params, table, commune, errors = lenient_request(request.args)
+    service = planner_service()
+    choices = service.choices()
+    config = {
+        "urls": {
+            "coverage": url_for("planner.api_coverage"),
+            "progress": url_for("planner.api_progress"),
+            "chart": url_for("planner.progress_svg"),
+            "commune": url_for("planner.api_commune", code="CODE"),
+            "communes": url_for("api.communes_geojson"),
+            "districts": url_for("api.districts_geojson"),
+            "download": url_for("planner.download", fmt="FMT"),
+            "map": url_for("pages.index"),
+        },
+        "tileUrl": state.settings.tile_url,
+        "dataAttribution": DATA_ATTRIBUTION,
+        "tileAttribution": state.settings.tile_attribution,
+        "defaults": {
+            "edition": state.settings.default_edition,
+            "status": ",".join(PAGE_STATUSES),
+            "target": state.settings.target_products,
+            "min_stars": state.settings.min_stars,
+            "as_of": state.settings.as_of.isoformat(),
+            "group_taxonomy": DEFAULT_GROUP_TAXONOMY,
+        },
+        "state": {
+            **filter_args(query, table, page=True),
+            **({"commune": commune} if commune else {}),
+        },
+        "hadErrors": bool(errors),
+        "statusColours": STATUS_COLOURS,
+        "groups": {taxonomy: list(names) for taxonomy, names in choices.groups.items()},
+        "districtNames": dict(choices.districts),
+        "labels": page_labels(),
+        "fields": COMMUNE_FIELDS,
+    }
+    html = render_template(
+        "planner.html",
+        config=config,
+        config_json=script_json(config),
+        errors=errors,
+        query=query,
+        params=params,
+        table=table,
+        choices=choices,
+        taxonomies=tuple(GROUP_TAXONOMIES),
+        statuses=cov.STATUSES,
+        status_labels={s: page_labels()[f"status_{s}"] for s in cov.STATUSES},
+    )
+    return html, (400 if errors else 200)
