@@ -50,6 +50,8 @@ class MapConfig:
     # (("district", "503"),)) keeps the view on that area and dims the communes outside it.
     embed: bool = False
     focus: tuple[tuple[str, str], ...] = ()
+    # One TopoJSON with the communes and districts (replaces their two GeoJSON loads when set).
+    topology_url: str = ""
 
 
 def script_json(value: object) -> str:
@@ -107,6 +109,7 @@ def render_coverage_map(config: MapConfig) -> MapParts:
             "districts": config.districts_url,
             "producers": config.producers_url,
             "outlets": config.outlets_url,
+            "topology": config.topology_url,
         },
         "statusColours": STATUS_COLOURS,
         "groupColours": GROUP_COLOURS,

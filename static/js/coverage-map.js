@@ -99,6 +99,21 @@
     });
   }
 
+  /* Communes and districts: one TopoJSON (shared, quantised arcs) when cfg.urls.topology is
+   * set and topojson-client is loaded, else the two GeoJSON layers. */
+  function boundaryLoads(cfg) {
+    if (!cfg.urls.topology || !window.topojson) {
+      return { communes: fetchJson(cfg.urls.communes), districts: fetchJson(cfg.urls.districts) };
+    }
+    var topology = fetchJson(cfg.urls.topology);
+    function layer(name) {
+      return topology.then(function (topo) {
+        return window.topojson.feature(topo, topo.objects[name]);
+      });
+    }
+    return { communes: layer("communes"), districts: layer("districts") };
+  }
+
   function showError(map, message) {
     var box = document.getElementById("map-error");
     if (box) {
@@ -107,18 +122,69 @@
     }
   }
 
+  /* Permalinks: the view lives in the URL (?center=lat,lon&zoom=z&layers=a,b&lang=..),
+   * next to the filters the server reads; replaceState keeps it current. */
+  var LAYER_KEYS = ["communes", "districts", "labels", "producers", "outlets"];
+
+  function readView() {
+    var params = new URLSearchParams(window.location.search);
+    var view = {};
+    var centre = (params.get("center") || "").split(",").map(Number);
+    var zoom = Number(params.get("zoom"));
+    if (centre.length === 2 && centre.every(isFinite) && params.get("zoom") && isFinite(zoom)) {
+      view.center = centre;
+      view.zoom = zoom;
+    }
+    if (params.has("layers")) {
+      view.layers = params.get("layers").split(",").filter(function (k) {
+        return LAYER_KEYS.indexOf(k) >= 0;
+      });
+    }
+    return view;
+  }
+
+  function writeView(map, layers) {
+    if (!window.history || !window.history.replaceState) return;
+    var params = new URLSearchParams(window.location.search);
+    var c = map.getCenter();
+    params.set("center", c.lat.toFixed(5) + "," + c.lng.toFixed(5));
+    params.set("zoom", String(map.getZoom()));
+    var shown = LAYER_KEYS.filter(function (k) { return map.hasLayer(layers[k]); });
+    if (shown.length === LAYER_KEYS.length) params.delete("layers");
+    else params.set("layers", shown.join(","));
+    var lang = document.documentElement.lang;
+    if (lang && !params.has("lang")) params.set("lang", lang);
+    window.history.replaceState(window.history.state, "",
+      window.location.pathname + "?" + params.toString() + window.location.hash);
+  }
+
+  function outsideFocus(cfg, p) {
+    var focus = cfg.focus || {};
+    if (focus.commune) return p.commune_code !== focus.commune;
+    if (focus.district) return p.district_code !== focus.district;
+    return false;
+  }
+
   function init(map, cfg) {
     var state = { map: map, layers: {} };
     window.ocopMap = state;
+    var view = readView();
+    if (view.center) map.setView(view.center, view.zoom);
+    if (cfg.embed) {  // inside another page: the wheel scrolls that page until the map is clicked
+      map.scrollWheelZoom.disable();
+      map.once("click", function () { map.scrollWheelZoom.enable(); });
+    }
     map.attributionControl.addAttribution(esc(cfg.dataAttribution));
 
     var communes = L.geoJSON(null, {
       style: function (f) {
         var noData = f.properties.status === "no_data";
+        var outside = outsideFocus(cfg, f.properties);
         return {
-          className: "commune-shape status-" + f.properties.status,
+          className: "commune-shape status-" + f.properties.status +
+            (outside ? " outside-focus" : ""),
           fillColor: cfg.statusColours[f.properties.status] || "#ffffff",
-          fillOpacity: noData ? 0.45 : 0.72,
+          fillOpacity: outside ? 0.15 : noData ? 0.45 : 0.72,
           color: "#4d4d4d",
           weight: 0.6,
           dashArray: noData ? "3 3" : null,
@@ -137,11 +203,12 @@
     var producers = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false });
     var outlets = L.layerGroup();
 
+    var boundaries = boundaryLoads(cfg);
     var loads = [
-      fetchJson(cfg.urls.communes).then(function (data) {
+      boundaries.communes.then(function (data) {
         communes.addData(data);
       }),
-      fetchJson(cfg.urls.districts).then(function (data) {
+      boundaries.districts.then(function (data) {
         districts.addData(data);
         data.features.forEach(function (f) {
           var p = f.properties;
@@ -172,11 +239,14 @@
       }),
     ];
 
-    communes.addTo(map);
-    districts.addTo(map);
-    districtLabels.addTo(map);
-    producers.addTo(map);
-    outlets.addTo(map);
+    var byKey = {
+      communes: communes, districts: districts, labels: districtLabels, producers: producers,
+      outlets: outlets,
+    };
+    LAYER_KEYS.forEach(function (k) {
+      if (!view.layers || view.layers.indexOf(k) >= 0) byKey[k].addTo(map);
+    });
+    map.on("moveend overlayadd overlayremove", function () { writeView(map, byKey); });
     var overlays = {};
     overlays[esc(label(cfg, "layer_communes"))] = communes;
     overlays[esc(label(cfg, "layer_districts"))] = districts;
@@ -187,7 +257,8 @@
     state.layers = { communes: communes, districts: districts, producers: producers, outlets: outlets };
 
     Promise.all(loads).then(function () {
-      if (communes.getLayers().length) map.fitBounds(communes.getBounds());
+      var keep = view.center || (cfg.focus && (cfg.focus.district || cfg.focus.commune));
+      if (!keep && communes.getLayers().length) map.fitBounds(communes.getBounds());
       document.body.setAttribute("data-map-ready", "true");
     }).catch(function (err) {
       showError(map, label(cfg, "load_error") + " " + err.message);

@@ -1,0 +1,433 @@
+"""Embeddable map (/embed/coverage), static PNG and PDF reports (/report/...), frame policy.
+
+Every page but ``/embed/*`` refuses to be framed by other sites (CSP ``frame-ancestors
+'self'`` and ``X-Frame-Options: SAMEORIGIN``); the embed pages may be framed anywhere.
+Reports are cached by their parameters and the data version and sent with an ETag.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Mapping
+
+from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from geoapp.render.coverage_map import MapConfig, render_coverage_map
+from geoapp.render.palette import STATUS_COLOURS, STATUS_ORDER
+from geoapp.render.pdf_report import Column, ReportSpec, Table, render_pdf
+from geoapp.render.static_map import LegendEntry, StaticMapSpec, render_png
+from geoapp.services.coverage import payload
+from geoapp.services.reports import AreaReport, ReportRequest, ReportService
+from geoapp.web.api import send_payload
+from geoapp.web.pages import DATA_ATTRIBUTION, map_labels, status_labels
+from geoapp.web.params import BadParameter, parse_coverage_query, parse_int
+from geoapp.web.planner import planner_service
+from geoapp.web.state import app_state
+
+bp = Blueprint("reports", __name__)
+
+PNG_WIDTH = (300, 4000, 1200)  # low, high, default (pixels)
+PNG_HEIGHT = (200, 4000, 900)
+PNG_DPI = (50, 300, 100)
+# Parameters that select what a map or report shows (carried into links and snippets).
+FILTER_PARAMS = (
+    "edition",
+    "target",
+    "min_stars",
+    "as_of",
+    "group",
+    "group_taxonomy",
+    "producer_type",
+    "district",
+    "commune",
+    "lang",
+)
+EXTENSION_KEY = "geoapp.reports"
+
+
+def reports_service() -> ReportService:
+    """The app's report service (one per app, created on first use)."""
+    extensions = current_app.extensions
+    service = extensions.get(EXTENSION_KEY)
+    if service is None:
+        service = extensions.setdefault(EXTENSION_KEY, ReportService(app_state().coverage))
+    return service
+
+
+def _raw(args: Mapping[str, str], name: str) -> str | None:
+    value = args.get(name)
+    return value.strip() if value and value.strip() else None
+
+
+def parse_bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
+    """``bbox=west,south,east,north`` in degrees (EPSG:4326) around Quảng Nam."""
+    value = _raw(args, "bbox")
+    if value is None:
+        return None
+    valid = "west,south,east,north in degrees, e.g. 107.2,14.9,108.8,16.1"
+    try:
+        west, south, east, north = (float(part) for part in value.split(","))
+    except ValueError:
+        raise BadParameter("bbox", value, "not four numbers", valid) from None
+    if not (100 <= west < east <= 120 and 5 <= south < north <= 25):
+        raise BadParameter("bbox", value, "outside the region or empty", valid)
+    return west, south, east, north
+
+
+def report_request(args: Mapping[str, str]) -> ReportRequest:
+    """The area and coverage parameters of a query string, checked against the data."""
+    state = app_state()
+    service = reports_service()
+    # edition, target, min_stars, as_of, group, producer_type and district, checked against
+    # the data's districts and groups (the planner's choices)
+    query = parse_coverage_query(args, state.settings.default_edition, planner_service().choices())
+    edition, overrides = query
+    district = query.district
+    commune = _raw(args, "commune")
+    if commune is not None:
+        communes = service.commune_names(edition)
+        if commune not in communes:
+            valid = f"a commune code of edition {edition} (e.g. {next(iter(communes), '')})"
+            raise BadParameter("commune", commune, "unknown commune code", valid)
+        if district is not None and service.commune_district(commune) != district:
+            raise BadParameter("commune", commune, f"not in district {district}")
+    params = state.coverage.default_params(**overrides)
+    return ReportRequest(edition, params, district, commune, parse_bbox(args))
+
+
+def filter_args(args: Mapping[str, str]) -> dict[str, str]:
+    """The given filter parameters of a query string (for links between the views)."""
+    return {k: v for k, v in args.items() if k in FILTER_PARAMS and v.strip()}
+
+
+# -- texts ------------------------------------------------------------------------------------
+
+
+def _filters_text(req: ReportRequest) -> str:
+    p = req.params
+    parts = [
+        _("Edition %(e)s", e=req.edition),
+        _("target ≥ %(t)s products rated ≥ %(s)s★ per commune", t=p.target, s=p.min_stars),
+        _(
+            "certificates valid on %(d)s (%(m)s months)",
+            d=p.as_of.isoformat(),
+            m=p.certificate_months,
+        ),
+    ]
+    if p.group:
+        parts.append(_("group: %(g)s", g=p.group))
+    if p.producer_type:
+        labels = dict(map_labels())
+        parts.append(_("producer: %(t)s", t=labels.get(f"type_{p.producer_type}", p.producer_type)))
+    return " · ".join(parts)
+
+
+def _title(report: AreaReport) -> str:
+    return _("OCOP products per commune · %(area)s", area=report.area_name)
+
+
+def _legend(report: AreaReport) -> tuple[LegendEntry, ...]:
+    labels = status_labels()
+    return tuple(
+        LegendEntry(status, labels[status], report.counts.get(status, 0))
+        for status in STATUS_ORDER
+        if status != "no_data" or report.request.edition == "2025"
+    )
+
+
+def _notice(report: AreaReport) -> str | None:
+    return None if report.products_counted else _("No matching products")
+
+
+def _as_of_line(report: AreaReport) -> str:
+    s = report.summary
+    return _(
+        "Data as of %(d)s · %(n)s products counted · %(rec)s recorded of %(cert)s certified "
+        "by end 2024 · data version %(v)s",
+        d=s["as_of"],
+        n=s["products_counted"],
+        rec=s["products_recorded_province"],
+        cert=s["products_certified_end_2024"],
+        v=report.data_version,
+    )
+
+
+def map_spec(report: AreaReport) -> StaticMapSpec:
+    """The static map of an area report, with texts in the request's language."""
+    outside = report.area_kind != "province"
+    return StaticMapSpec(
+        communes=report.communes,
+        districts=report.districts,
+        extent=report.extent,
+        title=_title(report),
+        subtitle=_filters_text(report.request),
+        legend_title=_("Communes (target %(t)s)", t=report.request.params.target),
+        legend=_legend(report),
+        footer=(_as_of_line(report), *report.sources),
+        notice=_notice(report),
+        district_label=_("District boundary (2020)"),
+        outside_label=_("Outside the selected area") if outside else None,
+        highlight=report.request.commune,
+    )
+
+
+def _percent(share: float) -> str:
+    return f"{share * 100:.0f}%"
+
+
+def report_spec(report: AreaReport) -> ReportSpec:
+    """The PDF report of an area, with texts in the request's language."""
+    s = report.summary
+    figures = [
+        (
+            _("Communes meeting the target (≥ %(t)s products)", t=s["target"]),
+            f"{s['communes_met']} / {s['communes']} ({_percent(s['share_met'])})",
+        ),
+        (_("Communes below the target"), str(s["communes_below"])),
+        (_("Communes without any product"), str(s["communes_none"])),
+        (_("Products counted (≥%(s)s★, valid)", s=s["min_stars"]), str(s["products_counted"])),
+        (
+            _("5★ products (province target ≥ %(n)s)", n=s["five_star_target"]),
+            str(s["five_star_products"]),
+        ),
+        (
+            _("Data completeness (province)"),
+            _(
+                "%(rec)s recorded of %(cert)s certified (%(p)s)",
+                rec=s["products_recorded_province"],
+                cert=s["products_certified_end_2024"],
+                p=_percent(s["completeness_share"]),
+            ),
+        ),
+    ]
+    if s["communes_no_data"]:
+        figures.append((_("Communes without data (former Đà Nẵng)"), str(s["communes_no_data"])))
+    if report.products_counted == 0:
+        figures.insert(0, (_("No matching products"), _("no product matches these filters")))
+    tables = []
+    if report.request.edition == "2020":
+        tables.append(
+            Table(
+                heading=_("Districts"),
+                columns=(
+                    Column(_("District"), 0.26),
+                    Column(_("Communes"), 0.11, "right"),
+                    Column(_("Met"), 0.09, "right"),
+                    Column(_("Below"), 0.09, "right"),
+                    Column(_("None"), 0.09, "right"),
+                    Column(_("Share met"), 0.11, "right"),
+                    Column(_("Products"), 0.11, "right"),
+                    Column(_("District only"), 0.14, "right"),
+                ),
+                rows=tuple(
+                    (
+                        str(r.district_name),
+                        str(r.n_communes),
+                        str(r.communes_met),
+                        str(r.communes_below),
+                        str(r.communes_none),
+                        _percent(r.share_met),
+                        str(r.n_products),
+                        str(r.n_products_district_only),
+                    )
+                    for r in report.district_table.itertuples()
+                ),
+                empty=_("No district table for a single commune."),
+            )
+        )
+    status_text = {"none": _("none"), "below": _("below")}
+    place_title = _("District") if report.request.edition == "2020" else _("Former province")
+    tables.append(
+        Table(
+            heading=_("Gap list: communes below the target (%(n)s)", n=len(report.gaps)),
+            columns=(
+                Column("#", 0.06, "right"),
+                Column(_("Commune"), 0.34),
+                Column(place_title, 0.28),
+                Column(_("Products"), 0.10, "right"),
+                Column(_("Missing"), 0.10, "right"),
+                Column(_("Status"), 0.12),
+            ),
+            rows=tuple(
+                (
+                    str(i),
+                    str(r.commune_full_name),
+                    str(r.place),
+                    str(r.n_products),
+                    str(r.missing),
+                    status_text.get(r.status, r.status),
+                )
+                for i, r in enumerate(report.gaps.itertuples(), start=1)
+            ),
+            empty=_("Every commune of the area meets the target."),
+        )
+    )
+    completeness = [
+        _(
+            "The province certified %(cert)s OCOP products by the end of 2024; %(rec)s are "
+            "recorded here (%(p)s), %(area)s of them in this area. No official full list is "
+            "public, so communes shown without products may have unrecorded ones.",
+            cert=s["products_certified_end_2024"],
+            rec=s["products_recorded_province"],
+            p=_percent(s["completeness_share"]),
+            area=s["products_recorded"],
+        ),
+        _(
+            "Of %(n)s counted products, %(c)s are placed in a commune, %(d)s only in a district "
+            "(they count for the district, not a commune) and %(u)s could not be placed; "
+            "%(nd)s have no recognition date and are assumed valid.",
+            n=s["products_counted"],
+            c=s["products_located_in_commune"],
+            d=s["products_district_only"],
+            u=s["products_unplaced"],
+            nd=s["products_undated_counted"],
+        ),
+    ]
+    if s.get("has_illustrative"):
+        completeness.append(_("Illustrative records are loaded: some data is not real."))
+    sources = list(report.sources)
+    if report.source_ids:
+        sources.append(
+            _("Sources of the counted products: %(ids)s", ids=", ".join(report.source_ids))
+        )
+    created = dt.date.today().isoformat()
+    return ReportSpec(
+        title=_("OCOP coverage report · %(area)s", area=report.area_name),
+        subtitle=_filters_text(report.request),
+        date_line=_(
+            "Data as of %(d)s · report of %(c)s · data version %(v)s",
+            d=s["as_of"],
+            c=created,
+            v=report.data_version,
+        ),
+        map=dataclasses.replace(map_spec(report), footer=(_as_of_line(report),)),
+        figures_heading=_("Figures against the targets"),
+        figures=tuple(figures),
+        tables=tuple(tables),
+        sections=(
+            (_("Sources"), tuple(sources)),
+            (_("Data completeness"), tuple(completeness)),
+        ),
+        page_label=_("Page %(page)s of %(pages)s", page="{page}", pages="{pages}"),
+        document_title=_("OCOP coverage report · %(area)s", area=report.area_name),
+    )
+
+
+# -- routes -------------------------------------------------------------------------------------
+
+
+def _file_stem(req: ReportRequest) -> str:
+    parts = ["ocop-coverage", req.edition]
+    if req.district:
+        parts.append(req.district)
+    if req.commune:
+        parts.append(req.commune)
+    return "-".join(parts)
+
+
+def _send(data, filename: str) -> Response:
+    response = send_payload(data)
+    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _size_args(args: Mapping[str, str]) -> tuple[int, int, int]:
+    width = parse_int(args, "width", PNG_WIDTH[0], PNG_WIDTH[1]) or PNG_WIDTH[2]
+    height = parse_int(args, "height", PNG_HEIGHT[0], PNG_HEIGHT[1]) or PNG_HEIGHT[2]
+    dpi = parse_int(args, "dpi", PNG_DPI[0], PNG_DPI[1]) or PNG_DPI[2]
+    return width, height, dpi
+
+
+@bp.get("/report/coverage.png")
+def coverage_png() -> Response:
+    req = report_request(request.args)
+    width, height, dpi = _size_args(request.args)
+    service = reports_service()
+
+    def build():
+        spec = map_spec(service.area_report(req))
+        return payload(render_png(spec, width, height, dpi).png, "image/png")
+
+    key = (req, width, height, dpi, str(get_locale()))
+    return _send(service.cached_file("coverage.png", key, build), _file_stem(req) + ".png")
+
+
+@bp.get("/report/coverage.pdf")
+def coverage_pdf() -> Response:
+    req = report_request(request.args)
+    service = reports_service()
+
+    def build():
+        spec = report_spec(service.area_report(req))
+        return payload(render_pdf(spec), "application/pdf")
+
+    key = (req, str(get_locale()), dt.date.today())
+    return _send(service.cached_file("coverage.pdf", key, build), _file_stem(req) + ".pdf")
+
+
+@bp.get("/embed/coverage")
+def embed_coverage():
+    state = app_state()
+    req = report_request(request.args)
+    report = reports_service().area_report(req)
+    api_query = {
+        k: v for k, v in filter_args(request.args).items() if k not in {"district", "commune"}
+    }
+    api_query["edition"] = req.edition
+    west, south, east, north = report.extent
+    focus = tuple((k, v) for k, v in (("district", req.district), ("commune", req.commune)) if v)
+    config = MapConfig(
+        static_url=url_for("static", filename="").rstrip("/"),
+        tile_url=state.settings.tile_url,
+        tile_attribution=state.settings.tile_attribution,
+        data_attribution=DATA_ATTRIBUTION,
+        communes_url=url_for("api.communes_geojson", **api_query),
+        districts_url=url_for("api.districts_geojson", **api_query),
+        producers_url=url_for("api.producers_geojson"),
+        outlets_url=url_for("api.outlets_geojson"),
+        labels=map_labels(),
+        bounds=((south, west), (north, east)),
+        embed=True,
+        focus=focus,
+    )
+    legend = [
+        {"status": e.status, "label": e.label, "colour": STATUS_COLOURS[e.status], "count": e.count}
+        for e in _legend(report)
+    ]
+    return render_template(
+        "embed.html",
+        parts=render_coverage_map(config),
+        report=report,
+        title=_title(report),
+        subtitle=_filters_text(req),
+        legend=legend,
+        notice=_notice(report),
+        full_view_url=url_for("pages.index", **filter_args(request.args)),
+    )
+
+
+# -- framing ------------------------------------------------------------------------------------
+
+
+def frame_policy(response: Response) -> Response:
+    """Let other sites frame ``/embed/*`` only; every other response forbids it."""
+    embeddable = request.path.startswith("/embed/")
+    directive = "frame-ancestors *" if embeddable else "frame-ancestors 'self'"
+    policy = response.headers.get("Content-Security-Policy", "").strip().rstrip(";")
+    if "frame-ancestors" not in policy:
+        policy = f"{policy}; {directive}" if policy else directive
+        response.headers["Content-Security-Policy"] = policy
+    if embeddable:
+        response.headers.pop("X-Frame-Options", None)
+    else:
+        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+    return response
+
+
+def register(app: Flask) -> None:
+    """Register the blueprint and the frame policy on ``app``."""
+    app.register_blueprint(bp)
+    app.after_request(frame_policy)
