@@ -10,9 +10,9 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export GEOAPP_BOUNDARY_SOURCES := $(BOUNDARY_SOURCES)
 
-.PHONY: run dev test lint format bench setup data ocop-data chromium clean
+.PHONY: run dev test lint format bench setup data ocop-data chromium clean translations messages
 
-setup: $(VENV)/.installed static/vendor/.installed data
+setup: $(VENV)/.installed static/vendor/.installed data translations
 
 $(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,7 +25,22 @@ static/vendor/.installed: package.json package-lock.json
 	rm -rf static/vendor && mkdir -p static/vendor
 	cp -r node_modules/leaflet/dist static/vendor/leaflet
 	cp -r node_modules/leaflet.markercluster/dist static/vendor/leaflet.markercluster
+	cp -r node_modules/topojson-client/dist static/vendor/topojson-client
 	touch $@
+
+# UI languages (Flask-Babel): the .po catalogues are in the repo, the .mo files are built here.
+# `make messages` extracts the English strings of code and templates (babel.cfg) and merges them
+# into translations/*/LC_MESSAGES/messages.po; translate the new empty msgstr, then `make`.
+PO_FILES := $(wildcard translations/*/LC_MESSAGES/messages.po)
+translations: $(PO_FILES:.po=.mo)
+
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po | $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -l $* -i $< -o $@
+
+messages: | $(VENV)/.installed
+	mkdir -p build
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l --sort-by-file --project geoapp -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --width 100
 
 data: data/boundaries/manifest.json
 

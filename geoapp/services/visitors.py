@@ -1,0 +1,443 @@
+"""What a visitor asks: the nearest places selling OCOP products, and a search over names.
+
+Places are the OCOP outlets (kinds ``centre`` and ``sales_point``) and the producers a source
+says sell on site (kind ``producer``). Positions are WGS 84 degrees (EPSG:4326); distances are
+geodesic metres on the WGS 84 ellipsoid (``geoapp.domain.nearest``).
+
+No source lists what an outlet stocks. The products shown for a place are only those the data
+links to it, and each says how (``basis``):
+
+- ``own``: the place is the producer itself (a producer selling on site);
+- ``operator``: the outlet's operator has the same name as the producer (compared without case,
+  diacritics or punctuation), so the operator makes it;
+- ``same_commune``: the producer lies in the outlet's commune; it is made nearby, not known to be
+  on sale there.
+
+Outlets known only by district get no ``same_commune`` links (a district is too wide to say
+anything). The catalogue (places, spatial index, search index) is built once per data version.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import urllib.parse
+from collections.abc import Sequence
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from geoapp.config import Settings
+from geoapp.domain.names import normalize_text
+from geoapp.domain.nearest import NearestIndex
+from geoapp.domain.ocop import APPROXIMATE_PRECISIONS, OUTLET_KINDS
+from geoapp.domain.search import SearchEntry, SearchIndex
+from geoapp.services.cache import LruCache
+from geoapp.storage.base import Store
+
+PLACE_KINDS = (*OUTLET_KINDS, "producer")
+PRODUCT_BASES = ("own", "operator", "same_commune")
+DEFAULT_LIMIT = 10
+MAX_LIMIT = 50
+COORDINATE_DECIMALS = 6
+OSM_DIRECTIONS = "https://www.openstreetmap.org/directions"
+OSM_SEARCH = "https://www.openstreetmap.org/search"
+
+
+@dataclasses.dataclass(frozen=True)
+class NearbyQuery:
+    """A position (degrees, EPSG:4326), how many places, and optional filters.
+
+    ``kinds``: place kinds to keep (``None``: all); ``group``: a QĐ 148 product group and
+    ``min_stars``: a minimum rating; with either, a place must have a linked product meeting
+    both, and only such products are listed.
+    """
+
+    lat: float
+    lon: float
+    limit: int = DEFAULT_LIMIT
+    kinds: tuple[str, ...] | None = None
+    group: str | None = None
+    min_stars: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Catalogue:
+    """Everything derived from one data version.
+
+    ``places`` holds one JSON-ready dict per located place, aligned with ``index``, ``kinds``
+    and ``best_stars`` (per product group, and ``""`` for any group: the highest rating of the
+    place's linked products, 0 for unrated ones, -1 for none).
+    """
+
+    places: list[dict[str, Any]]
+    index: NearestIndex
+    kinds: np.ndarray
+    best_stars: dict[str, np.ndarray]
+    groups: tuple[str, ...]
+    search: SearchIndex
+
+
+def _text(value: Any) -> str | None:
+    if value is None or value is pd.NA:
+        return None
+    if isinstance(value, float) and np.isnan(value):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _stars(value: Any) -> int | None:
+    if value is None or value is pd.NA:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if np.isnan(number) else int(number)
+
+
+def _sources(value: Any) -> list[str]:
+    text = _text(value)
+    return [s.strip() for s in text.split(";") if s.strip()] if text else []
+
+
+def _located(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    lat = pd.to_numeric(frame["lat"], errors="coerce")
+    lon = pd.to_numeric(frame["lon"], errors="coerce")
+    return frame.loc[lat.notna() & lon.notna()]
+
+
+def directions(
+    origin_lat: float, origin_lon: float, place: dict[str, Any]
+) -> dict[str, str | None]:
+    """Links to get to a place: OpenStreetMap directions from the origin, a ``geo:`` URI for a
+    phone's map app and, for an approximate point with a published address, an OSM address
+    search (the address may be found more precisely than the point)."""
+    lat, lon = place["lat"], place["lon"]
+    route = f"{origin_lat:.6f},{origin_lon:.6f};{lat:.6f},{lon:.6f}"
+    osm = (
+        OSM_DIRECTIONS
+        + "?"
+        + urllib.parse.urlencode({"engine": "fossgis_osrm_car", "route": route})
+    )
+    label = urllib.parse.quote(place["name"] or "", safe="")
+    geo = f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({label})"
+    search = None
+    if place["approximate"] and place.get("address"):
+        search = OSM_SEARCH + "?" + urllib.parse.urlencode({"query": place["address"]})
+    return {"osm": osm, "geo": geo, "osm_search": search}
+
+
+class VisitorService:
+    """Nearest places and name search on one store; derived data cached per data version."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self._cache = LruCache(max_entries=8)
+
+    def catalogue(self) -> Catalogue:
+        return self._cache.get_or_compute(
+            ("catalogue", self.store.data_version()), self._build_catalogue
+        )
+
+    def groups(self) -> tuple[str, ...]:
+        """The QĐ 148 product groups present in the data, sorted."""
+        return self.catalogue().groups
+
+    # -- building ------------------------------------------------------------------------------
+
+    def _place_names(self) -> tuple[dict[str, str], dict[str, str]]:
+        communes = self.store.communes("2020", "display")
+        districts = self.store.districts("display")
+        return (
+            dict(zip(communes["commune_code"], communes["commune_full_name"], strict=True)),
+            dict(zip(districts["district_code"], districts["district_full_name"], strict=True)),
+        )
+
+    def _build_catalogue(self) -> Catalogue:
+        data = self.store.ocop()
+        commune_names, district_names = self._place_names()
+        producers = data.producers
+        producer_name = {
+            pid: _text(name)
+            for pid, name in zip(producers["producer_id"], producers["name"], strict=True)
+        }
+        products_by_producer: dict[str, list[dict[str, Any]]] = {}
+        for row in data.products.itertuples(index=False):
+            products_by_producer.setdefault(row.producer_id, []).append(
+                {
+                    "product_id": row.product_id,
+                    "name": row.name,
+                    "stars": _stars(row.stars),
+                    "group": _text(row.group_148),
+                    "producer_id": row.producer_id,
+                    "producer_name": producer_name.get(row.producer_id),
+                }
+            )
+        by_name_key: dict[str, list[str]] = {}
+        by_commune: dict[str, list[str]] = {}
+        for pid, name, commune in zip(
+            producers["producer_id"], producers["name"], producers["commune_code"], strict=True
+        ):
+            key = normalize_text(_text(name))
+            if key:
+                by_name_key.setdefault(key, []).append(pid)
+            if _text(commune):
+                by_commune.setdefault(str(commune), []).append(pid)
+
+        def linked(producer_ids: Sequence[str], basis: str, seen: set[str]) -> list[dict]:
+            out = []
+            for pid in producer_ids:
+                if pid in seen:
+                    continue
+                seen.add(pid)
+                out.extend({**item, "basis": basis} for item in products_by_producer.get(pid, []))
+            return out
+
+        def common(row: Any, kind: str) -> dict[str, Any]:
+            commune = _text(row.commune_code)
+            district = _text(row.district_code)
+            precision = _text(row.location_precision)
+            return {
+                "kind": kind,
+                "name": _text(row.name),
+                "commune_code": commune,
+                "commune_name": commune_names.get(commune) if commune else None,
+                "district_code": district,
+                "district_name": district_names.get(district) if district else None,
+                "lat": round(float(row.lat), COORDINATE_DECIMALS),
+                "lon": round(float(row.lon), COORDINATE_DECIMALS),
+                "location_precision": precision,
+                "approximate": precision in APPROXIMATE_PRECISIONS,
+                "illustrative": bool(row.illustrative),
+                "source_ids": _sources(row.source_ids),
+            }
+
+        places: list[dict[str, Any]] = []
+        operator_of: dict[str, list[dict[str, str]]] = {}
+        for row in _located(data.outlets).itertuples(index=False):
+            place = common(row, row.kind if row.kind in OUTLET_KINDS else "sales_point")
+            operator = _text(row.operator)
+            operator_ids = by_name_key.get(normalize_text(operator), []) if operator else []
+            seen: set[str] = set()
+            products = linked(operator_ids, "operator", seen)
+            if place["commune_code"]:
+                products += linked(by_commune.get(place["commune_code"], []), "same_commune", seen)
+            for pid in operator_ids:
+                operator_of.setdefault(pid, []).append(
+                    {"id": row.outlet_id, "name": place["name"] or ""}
+                )
+            place.update(
+                id=row.outlet_id,
+                status=_text(row.status),
+                address=_text(row.address),
+                operator=operator,
+                operator_producer_ids=list(operator_ids),
+                opened=_text(row.opened),
+                products=products,
+            )
+            places.append(place)
+        selling = producers["sells_on_site"].fillna("false").astype(str).str.lower().eq("true")
+        for row in _located(producers.loc[selling.to_numpy(dtype=bool)]).itertuples(index=False):
+            if not _text(row.name):
+                continue
+            place = common(row, "producer")
+            place.update(
+                id=row.producer_id,
+                status=None,
+                address=None,
+                operator=None,
+                operator_producer_ids=[],
+                opened=None,
+                products=linked([row.producer_id], "own", set()),
+                runs_outlets=operator_of.get(row.producer_id, []),
+                producer_type=_text(row.producer_type),
+            )
+            places.append(place)
+        basis_rank = {b: i for i, b in enumerate(PRODUCT_BASES)}
+        for place in places:
+            place["products"].sort(
+                key=lambda p: (basis_rank[p["basis"]], -(p["stars"] or 0), p["name"] or "")
+            )
+        groups = tuple(sorted({g for g in data.products["group_148"].dropna().astype(str) if g}))
+        best: dict[str, np.ndarray] = {"": np.full(len(places), -1, dtype=np.int16)}
+        for group in groups:
+            best[group] = np.full(len(places), -1, dtype=np.int16)
+        for i, place in enumerate(places):
+            for item in place["products"]:
+                stars = item["stars"] or 0
+                best[""][i] = max(best[""][i], stars)
+                if item["group"] in best:
+                    best[item["group"]][i] = max(best[item["group"]][i], stars)
+        index = NearestIndex([p["lat"] for p in places], [p["lon"] for p in places])
+        kinds = np.array([p["kind"] for p in places], dtype=object)
+        search = SearchIndex(self._search_entries(data, commune_names, district_names))
+        return Catalogue(places, index, kinds, best, groups, search)
+
+    def _search_entries(
+        self, data, commune_names: dict[str, str], district_names: dict[str, str]
+    ) -> list[SearchEntry]:
+        entries: list[SearchEntry] = []
+
+        def point(lat: Any, lon: Any) -> tuple[float | None, float | None]:
+            try:
+                lat_f, lon_f = float(lat), float(lon)
+            except (TypeError, ValueError):
+                return None, None
+            if np.isnan(lat_f) or np.isnan(lon_f):
+                return None, None
+            return round(lat_f, COORDINATE_DECIMALS), round(lon_f, COORDINATE_DECIMALS)
+
+        districts = self.store.districts("display")
+        inner = districts.geometry.representative_point()
+        for row, pt in zip(districts.itertuples(index=False), inner, strict=True):
+            entries.append(
+                SearchEntry(
+                    "district",
+                    row.district_code,
+                    row.district_full_name,
+                    (row.district_name,),
+                    *point(pt.y, pt.x),
+                    extra=(("edition", "2020"), ("approximate", True)),
+                )
+            )
+        for edition in ("2020", "2025"):
+            communes = self.store.communes(edition, "display")
+            inner = communes.geometry.representative_point()
+            for row, pt in zip(communes.itertuples(index=False), inner, strict=True):
+                extra: list[tuple[str, Any]] = [("edition", edition), ("approximate", True)]
+                if edition == "2020":
+                    extra.append(("district_name", district_names.get(row.district_code)))
+                else:
+                    extra.append(("former_province", getattr(row, "former_province", None)))
+                entries.append(
+                    SearchEntry(
+                        "commune",
+                        row.commune_code,
+                        row.commune_full_name,
+                        (row.commune_name,),
+                        *point(pt.y, pt.x),
+                        extra=tuple(extra),
+                    )
+                )
+        precise = {"exact", "address"}
+        for row in data.outlets.itertuples(index=False):
+            entries.append(
+                SearchEntry(
+                    "outlet",
+                    row.outlet_id,
+                    _text(row.name) or row.outlet_id,
+                    tuple(a for a in (_text(row.address),) if a),
+                    *point(row.lat, row.lon),
+                    extra=(
+                        ("kind", _text(row.kind)),
+                        ("approximate", _text(row.location_precision) not in precise),
+                        ("district_name", district_names.get(_text(row.district_code) or "")),
+                    ),
+                )
+            )
+        producer_point: dict[str, tuple[float | None, float | None, bool]] = {}
+        producer_name: dict[str, str | None] = {}
+        for row in data.producers.itertuples(index=False):
+            lat, lon = point(row.lat, row.lon)
+            approximate = _text(row.location_precision) not in precise
+            producer_point[row.producer_id] = (lat, lon, approximate)
+            producer_name[row.producer_id] = _text(row.name)
+            if not _text(row.name):
+                continue
+            entries.append(
+                SearchEntry(
+                    "producer",
+                    row.producer_id,
+                    _text(row.name),
+                    (),
+                    lat,
+                    lon,
+                    extra=(
+                        ("approximate", approximate),
+                        ("commune_name", commune_names.get(_text(row.commune_code) or "")),
+                        ("district_name", district_names.get(_text(row.district_code) or "")),
+                    ),
+                )
+            )
+        for row in data.products.itertuples(index=False):
+            lat, lon, approximate = producer_point.get(row.producer_id, (None, None, True))
+            entries.append(
+                SearchEntry(
+                    "product",
+                    row.product_id,
+                    _text(row.name) or row.product_id,
+                    (),
+                    lat,
+                    lon,
+                    extra=(
+                        ("approximate", approximate),
+                        ("stars", _stars(row.stars)),
+                        ("group", _text(row.group_148)),
+                        ("producer_id", row.producer_id),
+                        ("producer_name", producer_name.get(row.producer_id)),
+                    ),
+                )
+            )
+        return entries
+
+    # -- queries -------------------------------------------------------------------------------
+
+    def _allowed(self, catalogue: Catalogue, query: NearbyQuery) -> np.ndarray | None:
+        mask = None
+        if query.kinds is not None:
+            mask = np.isin(catalogue.kinds, list(query.kinds))
+        if query.group is not None or query.min_stars is not None:
+            best = catalogue.best_stars.get(query.group or "")
+            if best is None:
+                by_product = np.zeros(len(catalogue.places), dtype=bool)
+            else:
+                by_product = best >= (query.min_stars or 0)
+            mask = by_product if mask is None else mask & by_product
+        return mask
+
+    def nearby(self, query: NearbyQuery) -> list[dict[str, Any]]:
+        """The ``query.limit`` nearest places, nearest first, each with ``distance_m``
+        (geodesic, WGS 84, metres, 0.1 m), its linked products and ``directions`` links."""
+        catalogue = self.catalogue()
+        found = catalogue.index.nearest(
+            query.lat, query.lon, query.limit, self._allowed(catalogue, query)
+        )
+        out = []
+        for position, distance in zip(found.index, found.distance_m, strict=True):
+            place = dict(catalogue.places[int(position)])
+            products = place["products"]
+            if query.group is not None:
+                products = [p for p in products if p["group"] == query.group]
+            if query.min_stars is not None:
+                products = [p for p in products if (p["stars"] or 0) >= query.min_stars]
+            place["products"] = [dict(p) for p in products]
+            place["distance_m"] = round(float(distance), 1)
+            place["directions"] = directions(query.lat, query.lon, place)
+            out.append(place)
+        return out
+
+    def search(self, text: str, limit: int = 10) -> list[dict[str, Any]]:
+        """Outlets, producers, products, communes and districts whose names match ``text``
+        (accent-insensitive; exact and prefix matches first). ``location`` is in degrees."""
+        hits = self.catalogue().search.search(text, limit)
+        out = []
+        for hit in hits:
+            entry = hit.entry
+            location = None
+            if entry.lat is not None and entry.lon is not None:
+                location = {"lat": entry.lat, "lon": entry.lon}
+            out.append(
+                {
+                    "type": entry.type,
+                    "id": entry.id,
+                    "name": entry.name,
+                    "location": location,
+                    "score": hit.score,
+                    **dict(entry.extra),
+                }
+            )
+        return out
