@@ -39,7 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(TESTING=settings.testing, SECRET_KEY=settings.secret_key or None)
     app.json.ensure_ascii = False
-    store = FileStore(settings.data_dir)
+    store = FileStore(settings.data_dir, settings.ocop_versions_dir)
     app.extensions["geoapp"] = AppState(settings, store, CoverageService(store, settings))
     i18n.init(app)
     register_blueprints(app)

@@ -15,8 +15,12 @@ def _settings():
 
 
 @boundaries_cli.command("build")
-@click.option("--sources", type=click.Path(file_okay=False), default=None,
-              help="Raw boundary folder (default: GEOAPP_BOUNDARY_SOURCES).")
+@click.option(
+    "--sources",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Raw boundary folder (default: GEOAPP_BOUNDARY_SOURCES).",
+)
 def boundaries_build(sources: str | None) -> None:
     """Read the raw sources and write data/boundaries/ (atomically)."""
     from pathlib import Path
@@ -33,8 +37,12 @@ def boundaries_build(sources: str | None) -> None:
 
 
 @ocop_cli.command("build")
-@click.option("--sources", type=click.Path(file_okay=False), default=None,
-              help="Folder of compiled OCOP facts (default: GEOAPP_OCOP_SOURCES).")
+@click.option(
+    "--sources",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder of compiled OCOP facts (default: GEOAPP_OCOP_SOURCES).",
+)
 def ocop_build(sources: str | None) -> None:
     """Carry the published OCOP facts into data/ocop/ with commune codes and locations."""
     from pathlib import Path
@@ -45,12 +53,156 @@ def ocop_build(sources: str | None) -> None:
     source_dir = Path(sources) if sources else settings.ocop_sources
     try:
         summary = build_ocop_facts(
-            source_dir, settings.boundary_sources, settings.boundaries_dir, settings.ocop_dir,
+            source_dir,
+            settings.boundary_sources,
+            settings.boundaries_dir,
+            settings.ocop_dir,
             echo=click.echo,
         )
     except OcopBuildError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(summary)
+
+
+# -- data management (issue #3): thin commands over geoapp.services.imports ---------------------
+
+
+def _imports():
+    from geoapp.services.imports import ImportService
+
+    state = current_app.extensions["geoapp"]
+    return ImportService(state.store, state.settings)
+
+
+def _plan(paths: tuple[str, ...], allow_updates: bool, lang: str):
+    from pathlib import Path
+
+    from geoapp.services.imports import ImportRejected, terminal_progress
+
+    try:
+        plan = _imports().plan_paths(
+            [Path(p) for p in paths], allow_updates=allow_updates, progress=terminal_progress
+        )
+    except ImportRejected as exc:
+        raise click.ClickException(str(exc)) from exc
+    if plan.report.issues:
+        click.echo(plan.report.to_text(lang))
+    click.echo(plan.summary(lang))
+    return plan
+
+
+_files = click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+_updates = click.option("--allow-updates", is_flag=True,
+                        help="Replace existing records that have the same id.")  # fmt: skip
+_lang = click.option("--lang", type=click.Choice(["en", "vi"]), default="en",
+                     help="Language of the report.")  # fmt: skip
+
+
+@ocop_cli.command("validate")
+@_files
+@_updates
+@_lang
+def ocop_validate(paths, allow_updates: bool, lang: str) -> None:
+    """Check CSV/XLSX files (or folders of them) without changing anything."""
+    plan = _plan(paths, allow_updates, lang)
+    if not plan.ok:
+        raise SystemExit(1)
+
+
+@ocop_cli.command("import")
+@_files
+@_updates
+@_lang
+@click.option("--note", default="", help="Note kept in the version's manifest.")
+def ocop_import(paths, allow_updates: bool, lang: str, note: str) -> None:
+    """Validate and, when there is no error, apply as a new data version."""
+    from geoapp.storage.versions import VersionError
+
+    plan = _plan(paths, allow_updates, lang)
+    if not plan.ok:
+        raise click.ClickException("not imported: fix the errors above (nothing was changed)")
+    try:
+        version = _imports().apply(plan, note=note)
+    except VersionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"imported as {version}" if version else "nothing to change: no new version")
+
+
+@ocop_cli.command("export")
+@click.argument("directory", type=click.Path(file_okay=False))
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv")
+def ocop_export(directory: str, fmt: str) -> None:
+    """Write the data being served in the import format."""
+    for path in _imports().export(directory, fmt):
+        click.echo(f"wrote {path}")
+
+
+@ocop_cli.command("history")
+def ocop_history() -> None:
+    """List the imported versions (* marks the one served)."""
+    from geoapp.services.imports import describe_version
+
+    service = _imports()
+    infos = service.history()
+    current = service.current_version()
+    click.echo(f"{'*' if current is None else ' '} seed   (data/ocop, the shipped facts)")
+    for info in infos:
+        click.echo(describe_version(info))
+    events = service.versions.pointer()["events"] if service.store.versions else []
+    if events:
+        click.echo("switches (latest last):")
+        for event in events[-10:]:
+            click.echo(f"  {event['at']}  {event['action']:<9} {event.get('from') or 'seed'}"
+                       f" -> {event.get('version') or 'seed'}")  # fmt: skip
+
+
+@ocop_cli.command("rollback")
+@click.argument("version")
+def ocop_rollback(version: str) -> None:
+    """Serve an earlier version again (a name from `ocop history`, or `seed`)."""
+    from geoapp.storage.versions import VersionError
+
+    try:
+        current = _imports().rollback(version)
+    except VersionError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"now serving {current or 'seed'}")
+
+
+@ocop_cli.command("template")
+@click.argument("directory", type=click.Path(file_okay=False), default="ocop-templates")
+@click.option("--lang", type=click.Choice(["vi", "en"]), default="vi", help="Header language.")
+def ocop_template(directory: str, lang: str) -> None:
+    """Write empty CSV and XLSX templates with one example row."""
+    from geoapp.services.imports import write_templates
+
+    for path in write_templates(directory, lang):
+        click.echo(f"wrote {path}")
+
+
+@ocop_cli.command("demo-data")
+@click.option("--products", type=click.IntRange(1, 10_000_000), required=True)
+@click.option("--producers", type=click.IntRange(1, 10_000_000), default=None,
+              help="Default: products / 1.48 (the province's ratio).")  # fmt: skip
+@click.option("--outlets", type=click.IntRange(1, 1_000_000), default=None)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False), default=None,
+              help="Write import files here instead of creating a version.")  # fmt: skip
+def ocop_demo_data(products, producers, outlets, seed: int, out: str | None) -> None:
+    """Generate illustrative records (flagged illustrative=true) from the published shares."""
+    from geoapp.services import imports
+    from geoapp.services.demo_data import DemoSpec, summary
+
+    service = _imports()
+    spec = DemoSpec(products, seed, producers, outlets, service.settings.as_of)
+    frames = imports.demo_frames(service, spec)
+    click.echo(summary(frames))
+    if out:
+        for path in imports.write_frames(frames, out):
+            click.echo(f"wrote {path}")
+        return
+    version = imports.apply_demo(service, frames, note=f"demo-data seed {seed}")
+    click.echo(f"created {version}: the map now shows illustrative data (banner shown)")
 
 
 def register(app) -> None:

@@ -39,6 +39,11 @@ class Settings:
     tile_attribution: str = "© OpenStreetMap contributors"
     secret_key: str = ""
     testing: bool = False
+    versions_dir: Path | None = None
+    admin_user: str = ""
+    admin_password_hash: str = ""
+    admin_token: str = ""
+    bench_routes: bool = False  # GEOAPP_BENCH_ROUTES=1 adds /bench/hello (benchmark floor)
 
     @property
     def boundaries_dir(self) -> Path:
@@ -47,6 +52,13 @@ class Settings:
     @property
     def ocop_dir(self) -> Path:
         return self.data_dir / "ocop"
+
+    @property
+    def ocop_versions_dir(self) -> Path:
+        """Imported OCOP data versions (default: ``instance/ocop-versions`` beside ``data_dir``)."""
+        if self.versions_dir is not None:
+            return self.versions_dir
+        return self.data_dir.parent / "instance" / "ocop-versions"
 
 
 def _parse_int(name: str, raw: Any, low: int, high: int) -> int:
@@ -91,7 +103,7 @@ def _coerce(field: dataclasses.Field, raw: Any) -> Any:
         return _parse_int(name, raw, 1, 240)
     if name == "as_of":
         return _parse_date(name, raw)
-    if name == "testing":
+    if name in {"testing", "bench_routes"}:
         return _parse_bool(name, raw)
     if name == "default_edition":
         value = str(raw).strip()
@@ -102,6 +114,8 @@ def _coerce(field: dataclasses.Field, raw: Any) -> Any:
         return value
     if name in {"data_dir", "boundary_sources", "ocop_sources"}:
         return Path(raw).expanduser().resolve()
+    if name == "versions_dir":
+        return Path(raw).expanduser().resolve() if str(raw or "").strip() else None
     return str(raw)
 
 

@@ -58,6 +58,11 @@ OUTLET_COLUMNS = (
     "illustrative",
 )
 
+# Provenance of imported records: file name, row ("sheet:row" for a workbook), import time (UTC,
+# ISO 8601). Optional: tables written before imports existed lack them and read as empty. The
+# shipped facts (the seed) leave them empty and name their sources in ``source_ids``.
+PROVENANCE_COLUMNS = ("source_file", "source_row", "imported_at")
+
 PRODUCER_TYPES = ("cooperative", "sme", "cooperative_group", "household", "unknown")
 OUTLET_KINDS = ("centre", "sales_point")
 OUTLET_STATUSES = ("open", "planned", "unconfirmed")

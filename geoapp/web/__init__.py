@@ -17,4 +17,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(__import__("geoapp.web.map_data", fromlist=["bp"]).bp)  # TopoJSON
     __import__("geoapp.web.bench_routes", fromlist=["register"]).register(app)  # /bench/hello
     __import__("geoapp.web.compression", fromlist=["init_app"]).init_app(app)  # gzip/br, ETags
+    __import__("geoapp.web.page_cache", fromlist=["init_app"]).init_app(app)  # after compression
     errors.register(app)
