@@ -61,6 +61,18 @@ chromium:
 	@command -v /usr/bin/chromium >/dev/null || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
 
+# Benchmark (issue 7): wrk from Debian, the naive page's packages (mapclassify for explore(),
+# its CDN assets from npm), then bench/run_bench.py: a table and bench/results/latest.json.
+bench: setup chromium bench/results/.installed
+	$(BIN)/python bench/run_bench.py $(BENCH_ARGS)
+
+bench/results/.installed: bench/requirements.txt bench/package.json | $(VENV)/.installed
+	@command -v wrk >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	npm install --prefix bench --no-audit --no-fund --silent
+	mkdir -p bench/results && touch $@
+
 test: setup chromium
 	$(BIN)/ruff check geoapp tests bench
 	$(BIN)/ruff format --check geoapp tests bench

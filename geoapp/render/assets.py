@@ -5,6 +5,7 @@ from __future__ import annotations
 VENDOR_JS = (
     ("leaflet", "vendor/leaflet/leaflet.js"),
     ("leaflet_markercluster", "vendor/leaflet.markercluster/leaflet.markercluster.js"),
+    ("topojson_client", "vendor/topojson-client/topojson-client.min.js"),
 )
 VENDOR_CSS = (
     ("leaflet_css", "vendor/leaflet/leaflet.css"),

@@ -18,6 +18,7 @@ from folium.template import Template
 
 from geoapp.render.assets import APP_CSS, APP_JS, VENDOR_CSS, VENDOR_JS, asset_links
 from geoapp.render.palette import GROUP_COLOURS, OTHER_GROUP_COLOUR, STATUS_COLOURS
+from geoapp.render.preload import preload_links
 
 # Quảng Nam's bounding box, (south, west), (north, east) in degrees (EPSG:4326).
 PROVINCE_BOUNDS = ((14.95, 107.2), (16.1, 108.75))
@@ -58,6 +59,16 @@ def script_json(value: object) -> str:
     """JSON safe to place inside a <script> element (no ``</script>`` or ``<!--``)."""
     text = json.dumps(value, ensure_ascii=False)
     return text.replace("<", "\\u003c").replace(">", "\\u003e").replace("&", "\\u0026")
+
+
+def data_urls(config: MapConfig) -> list[str]:
+    """The data resources the map script fetches first (preloaded from the page's head)."""
+    shapes = (
+        [config.topology_url]
+        if config.topology_url
+        else [config.communes_url, config.districts_url]
+    )
+    return [*shapes, config.producers_url, config.outlets_url]
 
 
 def allow_zoom(header: str) -> str:
@@ -123,7 +134,7 @@ def render_coverage_map(config: MapConfig) -> MapParts:
     root = fmap.get_root()
     root.render()
     return MapParts(
-        header=allow_zoom(root.header.render()),
+        header=allow_zoom(root.header.render()) + preload_links(data_urls(config)),
         html=root.html.render(),
         script=root.script.render(),
     )

@@ -38,11 +38,16 @@ class CoverageResult:
 
 @dataclasses.dataclass(frozen=True)
 class Payload:
-    """Serialised bytes with their ETag (a hash of the content)."""
+    """Serialised bytes with their ETag (a hash of the content).
+
+    ``encoded`` keeps the body's gzip and brotli variants, made on first use and then kept as
+    long as the payload is cached (``geoapp.services.compression.encoded_variant``).
+    """
 
     body: bytes
     etag: str
     mimetype: str
+    encoded: dict[str, bytes] = dataclasses.field(default_factory=dict, compare=False, repr=False)
 
 
 def payload(body: bytes, mimetype: str) -> Payload:
@@ -71,7 +76,9 @@ class CoverageService:
         return self._cache.get_or_compute((self.store.data_version(), kind, *key), compute)
 
     def coverage(self, edition: str, params: cov.CoverageParams) -> CoverageResult:
-        return self._cached("coverage", edition, params, compute=lambda: self._compute(edition, params))
+        return self._cached(
+            "coverage", edition, params, compute=lambda: self._compute(edition, params)
+        )
 
     def _compute(self, edition: str, params: cov.CoverageParams) -> CoverageResult:
         data = self.store.ocop()
@@ -101,8 +108,14 @@ class CoverageService:
         def build() -> Payload:
             result = self.coverage(edition, params)
             columns = [
-                "commune_code", "commune_full_name", "commune_type", "n_products", "target",
-                "missing", "status", "product_names",
+                "commune_code",
+                "commune_full_name",
+                "commune_type",
+                "n_products",
+                "target",
+                "missing",
+                "status",
+                "product_names",
             ]
             if edition == "2020":
                 columns += ["district_code", "district_name"]
@@ -142,9 +155,19 @@ class CoverageService:
             ]
             frame["approximate"] = frame["location_precision"].isin(APPROXIMATE_PRECISIONS)
             columns = [
-                "producer_id", "name", "producer_type", "commune_code", "commune_name",
-                "district_code", "district_name", "location_precision", "approximate",
-                "products", "main_group", "source_ids", "illustrative",
+                "producer_id",
+                "name",
+                "producer_type",
+                "commune_code",
+                "commune_name",
+                "district_code",
+                "district_name",
+                "location_precision",
+                "approximate",
+                "products",
+                "main_group",
+                "source_ids",
+                "illustrative",
             ]
             located = frame.loc[frame.geometry.notna() & ~frame.geometry.is_empty]
             return payload(feature_collection(located, columns), "application/geo+json")
@@ -156,9 +179,22 @@ class CoverageService:
             frame = self._with_place_names(self.store.ocop().outlets)
             frame["approximate"] = frame["location_precision"].isin(APPROXIMATE_PRECISIONS)
             columns = [
-                "outlet_id", "name", "kind", "status", "address", "commune_code",
-                "commune_name", "district_code", "district_name", "location_precision",
-                "approximate", "operator", "opened", "source_ids", "notes", "illustrative",
+                "outlet_id",
+                "name",
+                "kind",
+                "status",
+                "address",
+                "commune_code",
+                "commune_name",
+                "district_code",
+                "district_name",
+                "location_precision",
+                "approximate",
+                "operator",
+                "opened",
+                "source_ids",
+                "notes",
+                "illustrative",
             ]
             located = frame.loc[frame.geometry.notna() & ~frame.geometry.is_empty]
             return payload(feature_collection(located, columns), "application/geo+json")

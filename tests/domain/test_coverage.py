@@ -39,7 +39,10 @@ def test_counts_and_status_on_grid():
     result = coverage_of(params())
     assert result["n_products"].to_dict() == {"10001": 2, "10002": 0, "10003": 1, "10004": 0}
     assert result["status"].to_dict() == {
-        "10001": "met", "10002": "none", "10003": "below", "10004": "none",
+        "10001": "met",
+        "10002": "none",
+        "10003": "below",
+        "10004": "none",
     }
     assert result.loc["10003", "missing"] == 1
     assert result.loc["10001", "product_names"] == ["Mật ong <rừng>", "Trà xanh"]

@@ -1,0 +1,279 @@
+"""Scale checks on ILLUSTRATIVE data generated here (never real records, never stored).
+
+- ``coverage``: 1,000,000 producers with one product each, placed in the real 2020 communes;
+  time the coverage recomputation with the domain functions (2020: by commune code; 2025: by
+  point in polygon for exact locations and the crosswalk for the others) and the peak memory.
+- ``nearest``: 100,000 outlets; p50 time of one nearest-outlet query (``NearestIndex``).
+- ``layer``: a synthetic country of 10,000 communes; what a first load would weigh as one
+  GeoJSON, as one TopoJSON, as districts (aggregated at low zoom) and as the communes of one
+  viewport (loaded by bounding box at commune zoom).
+
+Run as ``python bench/scale.py KIND [options]`` (a separate process so that its peak memory is
+its own); prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+GROUPS = (
+    "Thực phẩm",
+    "Đồ uống",
+    "Dược liệu và sản phẩm từ dược liệu",
+    "Thủ công mỹ nghệ",
+    "Sinh vật cảnh",
+    "Dịch vụ du lịch cộng đồng",
+)
+
+
+def rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def illustrative_ocop(communes, n: int, seed: int = 7):
+    """``n`` producers (one product each) in ``communes`` (2020, EPSG:4326): ILLUSTRATIVE."""
+    import geopandas as gpd
+
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, len(communes), n)
+    inner = communes.geometry.representative_point()
+    lon = inner.x.to_numpy()[pick] + rng.normal(0, 0.004, n)
+    lat = inner.y.to_numpy()[pick] + rng.normal(0, 0.004, n)
+    ids = pd.array([f"X{i:07d}" for i in range(n)], dtype="string")
+    producers = gpd.GeoDataFrame(
+        {
+            "producer_id": ids,
+            "commune_code": pd.array(communes["commune_code"].to_numpy()[pick], dtype="string"),
+            "district_code": pd.array(communes["district_code"].to_numpy()[pick], dtype="string"),
+            "producer_type": pd.array(
+                rng.choice(["cooperative", "sme", "household"], n), dtype="string"
+            ),
+            "location_precision": pd.array(
+                rng.choice(["exact", "commune"], n, p=[0.3, 0.7]), dtype="string"
+            ),
+            "illustrative": True,
+        },
+        geometry=gpd.points_from_xy(lon, lat),
+        crs="EPSG:4326",
+    )
+    days = rng.integers(0, 6 * 365, n)
+    dates = pd.Timestamp("2019-01-01") + pd.to_timedelta(days, unit="D")
+    products = pd.DataFrame(
+        {
+            "product_id": pd.array([f"Y{i:07d}" for i in range(n)], dtype="string"),
+            "name": pd.array([f"Sản phẩm {i % 5000}" for i in range(n)], dtype="string"),
+            "group_148": pd.array(rng.choice(GROUPS, n), dtype="string"),
+            "group_1048": pd.array(rng.choice(GROUPS, n), dtype="string"),
+            "stars": pd.array(rng.choice([2, 3, 4, 5], n, p=[0.1, 0.6, 0.25, 0.05]), "Int64"),
+            "recognition_date": pd.array(dates.strftime("%Y-%m-%d"), dtype="string"),
+            "producer_id": ids,
+            "illustrative": True,
+        }
+    )
+    return products, producers
+
+
+def run_coverage(n: int) -> dict:
+    from geoapp import create_app
+    from geoapp.domain import coverage as cov
+
+    app = create_app({"testing": True})
+    state = app.extensions["geoapp"]
+    store = state.store
+    communes = store.communes("2020", "display")
+    communes_2025 = store.communes("2025", "display")
+    districts = store.districts("display")
+    crosswalk = store.crosswalk()
+    params = state.coverage.default_params()
+    started = time.perf_counter()
+    products, producers = illustrative_ocop(communes, n)
+    generated_s = time.perf_counter() - started
+    rss_before = rss_mb()
+    out = {"producers": n, "products": len(products), "illustrative": True}
+    out["generate_s"] = round(generated_s, 2)
+
+    started = time.perf_counter()
+    counted = cov.counted_products(products, producers, params)
+    coverage = cov.commune_coverage(communes, counted, params.target)
+    cov.district_summary(districts, communes, coverage, counted)
+    cov.province_summary(coverage, counted, len(products), params)
+    out["recompute_2020_s"] = round(time.perf_counter() - started, 3)
+    out["counted_products"] = len(counted)
+
+    started = time.perf_counter()
+    counted = cov.counted_products(products, producers, params)
+    counted = cov.communes_2025_of(counted, producers, communes_2025, crosswalk)
+    in_scope = communes_2025["former_province"].eq("Quảng Nam")
+    coverage = cov.commune_coverage(communes_2025, counted, params.target, in_scope)
+    cov.province_summary(coverage, counted, len(products), params)
+    out["recompute_2025_s"] = round(time.perf_counter() - started, 3)
+    out["rss_before_recompute_mb"] = round(rss_before, 1)
+    out["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    return out
+
+
+def run_nearest(n: int, queries: int = 2000) -> dict:
+    from geoapp.domain.nearest import NearestIndex
+
+    rng = np.random.default_rng(11)
+    lat = rng.uniform(14.9, 16.1, n)
+    lon = rng.uniform(107.2, 108.75, n)
+    started = time.perf_counter()
+    index = NearestIndex(lat, lon)
+    build_s = time.perf_counter() - started
+    q_lat = rng.uniform(14.9, 16.1, queries)
+    q_lon = rng.uniform(107.2, 108.75, queries)
+    times = []
+    for a, b in zip(q_lat, q_lon, strict=True):
+        started = time.perf_counter()
+        index.nearest(float(a), float(b), 1)
+        times.append(time.perf_counter() - started)
+    times_k = []
+    for a, b in zip(q_lat[:500], q_lon[:500], strict=True):
+        started = time.perf_counter()
+        index.nearest(float(a), float(b), 10)
+        times_k.append(time.perf_counter() - started)
+    return {
+        "outlets": n,
+        "illustrative": True,
+        "build_s": round(build_s, 3),
+        "p50_ms_k1": round(statistics.median(times) * 1000, 4),
+        "p99_ms_k1": round(float(np.percentile(times, 99)) * 1000, 4),
+        "p50_ms_k10": round(statistics.median(times_k) * 1000, 4),
+    }
+
+
+def synthetic_country(n: int, seed: int = 3):
+    """``n`` communes as Voronoi cells over a Vietnam-sized box with wiggly shared edges,
+    about 100 vertices each (like the real full-detail communes), grouped in districts of
+    about 14 communes. EPSG:4326. ILLUSTRATIVE."""
+    import geopandas as gpd
+    import shapely
+
+    rng = np.random.default_rng(seed)
+    west, south, east, north = 102.0, 8.5, 109.5, 23.4  # about Vietnam's extent
+    # points inside a thinned box (an S-shaped country is not needed for sizes)
+    points = shapely.points(rng.uniform(west, east, n), rng.uniform(south, north, n))
+    box = shapely.box(west, south, east, north)
+    cells = shapely.voronoi_polygons(shapely.multipoints(points), extend_to=box)
+    cells = shapely.intersection(np.asarray(shapely.get_parts(cells)), box)
+    mean_side = np.sqrt((east - west) * (north - south) / n)
+    cells = shapely.segmentize(cells, mean_side / 18)
+
+    def wiggle(coords: np.ndarray) -> np.ndarray:
+        # a pure function of the position: both neighbours of an edge get the same points
+        key = np.round(coords * 1e6).astype(np.int64)
+        phase = (key[:, 0] * 73856093 ^ key[:, 1] * 19349663) % 1000 / 1000.0
+        amp = mean_side / 60
+        return coords + np.column_stack([np.cos(phase * 6.283), np.sin(phase * 6.283)]) * amp
+
+    inside = shapely.contains_properly(
+        shapely.buffer(box, -1e-9), shapely.points(shapely.get_coordinates(cells))
+    )
+    coords = shapely.get_coordinates(cells)
+    moved = np.where(inside[:, None], wiggle(coords), coords)
+    cells = shapely.set_coordinates(cells, moved)
+    cells = shapely.make_valid(cells)
+    codes = [f"{i:05d}" for i in range(len(cells))]
+    centroids = shapely.centroid(cells)
+    district = np.floor((shapely.get_x(centroids) - west) / ((east - west) / 25)).astype(
+        int
+    ) * 100 + np.floor((shapely.get_y(centroids) - south) / ((north - south) / 28)).astype(int)
+    return gpd.GeoDataFrame(
+        {"commune_code": codes, "district_code": [f"D{d:04d}" for d in district]},
+        geometry=cells,
+        crs="EPSG:4326",
+    )
+
+
+def run_layer(n: int) -> dict:
+    from geoapp.services.geojson import feature_collection
+    from geoapp.services.topology import build_shapes, topojson_bytes
+
+    def gz(body: bytes) -> int:
+        return len(gzip.compress(body, 9, mtime=0))
+
+    def props(frame, code):
+        # what a coverage layer carries per feature (status, count, target, name)
+        return {
+            str(c): {code: str(c), "status": "met", "n_products": 2, "target": 2, "name": "Xã X"}
+            for c in frame[code]
+        }
+
+    started = time.perf_counter()
+    communes = synthetic_country(n)
+    out = {"communes": len(communes), "illustrative": True}
+    out["vertices"] = int(
+        sum(
+            len(np.asarray(g.exterior.coords))
+            for g in communes.geometry
+            if g.geom_type == "Polygon"
+        )
+    )
+    out["generate_s"] = round(time.perf_counter() - started, 2)
+    communes["status"] = "met"
+    communes["n_products"] = 2
+    out["all_geojson_gzip_kb"] = round(gz(feature_collection(communes)) / 1024, 1)
+    started = time.perf_counter()
+    shapes = build_shapes({"communes": (communes, "commune_code")})
+    out["all_topology_s"] = round(time.perf_counter() - started, 2)
+    body = topojson_bytes(shapes, {"communes": props(communes, "commune_code")})
+    out["all_topojson_gzip_kb"] = round(gz(body) / 1024, 1)
+    # Low zoom: districts, dissolved from the communes and simplified for that zoom (a
+    # country on a 1280 px screen: about 1.3 km a pixel at zoom 6; 300 m tolerance).
+    districts = communes.dissolve(by="district_code", as_index=False)[["district_code", "geometry"]]
+    started = time.perf_counter()
+    shapes_d = build_shapes(
+        {"districts": (districts, "district_code")}, simplify_m=300.0, grid_m=50.0
+    )
+    out["districts"] = len(districts)
+    out["districts_topology_s"] = round(time.perf_counter() - started, 2)
+    body_d = topojson_bytes(shapes_d, {"districts": props(districts, "district_code")})
+    out["first_load_districts_topojson_gzip_kb"] = round(gz(body_d) / 1024, 1)
+    # Commune zoom (10): a 1280 x 800 px viewport is about 1.76 x 1.1 degrees.
+    cx, cy = 105.8, 21.0
+    view = communes.cx[cx - 0.88 : cx + 0.88, cy - 0.55 : cy + 0.55]
+    shapes_v = build_shapes({"communes": (view, "commune_code")})
+    body_v = topojson_bytes(shapes_v, {"communes": props(view, "commune_code")})
+    out["viewport_communes"] = len(view)
+    out["viewport_topojson_gzip_kb"] = round(gz(body_v) / 1024, 1)
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("kind", choices=["coverage", "nearest", "layer"])
+    parser.add_argument("--n", type=int, default=None)
+    args = parser.parse_args(argv)
+    if args.kind == "coverage":
+        result = run_coverage(args.n or 1_000_000)
+    elif args.kind == "nearest":
+        result = run_nearest(args.n or 100_000)
+    else:
+        result = run_layer(args.n or 10_000)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

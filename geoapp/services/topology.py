@@ -1,0 +1,285 @@
+"""The map's boundaries as one compact TopoJSON per edition: shared arcs, simplified, quantised.
+
+Why: GeoJSON repeats every shared edge twice (once per neighbour) and spells every coordinate
+out in full. TopoJSON stores each edge once as an arc, quantised to integers and
+delta-encoded; the 2020 districts (unions of communes) reuse the communes' arcs. After gzip
+the page's boundaries shrink to about a third (2020) or a sixth (2025) of the GeoJSON layers.
+
+Geometry, per data version and edition (EPSG:4326, the full-detail layers of the store):
+
+- the communes of the edition and the 2020 districts (drawn on both editions' maps) become
+  one topology, so neighbours share their edges exactly;
+- every arc is simplified (Douglas-Peucker) within ``SIMPLIFY_M`` metres; the arcs are shared,
+  so the simplification preserves the topology: no gaps or overlaps appear between neighbours;
+- coordinates are quantised to a fixed grid of at most ``GRID_M`` metres a cell, which moves a
+  point by at most ``GRID_M / sqrt(2)`` metres.
+
+So no drawn point lies more than ``MAX_DISPLACEMENT_M`` (≤ 50 m) from the full-detail line:
+finer than a pixel at the maps' default zoom (about 300 m a pixel at zoom 9).
+
+Properties, per data version, edition and coverage parameters: copied from the GeoJSON layers
+of ``CoverageService``, so the TopoJSON features carry exactly the GeoJSON API's fields.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import warnings
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+from geoapp.domain import coverage as cov
+from geoapp.services.cache import LruCache
+from geoapp.services.coverage import CoverageService, Payload, payload
+from geoapp.storage.base import Store
+
+MIMETYPE = "application/topo+json"
+SIMPLIFY_M = 45.0
+GRID_M = 5.0
+MAX_DISPLACEMENT_M = SIMPLIFY_M + GRID_M / math.sqrt(2)
+# Metres per degree: a degree of latitude is at most 111,694 m; a degree of longitude at most
+# 111,320 m (at the equator). Dividing metres by the larger figure errs on the safe side.
+M_PER_DEGREE_MAX = 111_694.0
+M_PER_DEGREE_LAT_MIN = 110_574.0
+M_PER_DEGREE_LON_EQUATOR = 111_320.0
+
+
+def grid_transform(bounds: tuple[float, float, float, float], grid_m: float = GRID_M) -> dict:
+    """A TopoJSON transform whose cells measure at most ``grid_m`` metres on each side.
+
+    ``bounds`` is (west, south, east, north) in degrees. The cell's width in degrees of
+    longitude is set for the latitude furthest from the equator, where degrees are shortest
+    in metres, so cells are never wider than ``grid_m`` anywhere in ``bounds``.
+    """
+    west, south, _east, north = bounds
+    nearest_equator = 0.0 if south <= 0.0 <= north else min(abs(south), abs(north))
+    lon_m = M_PER_DEGREE_LON_EQUATOR * math.cos(math.radians(nearest_equator))
+    return {
+        "scale": [grid_m / lon_m, grid_m / M_PER_DEGREE_LAT_MIN],
+        "translate": [west, south],
+    }
+
+
+@dataclasses.dataclass(frozen=True)
+class Shapes:
+    """The geometry part of a map topology, pre-serialised.
+
+    ``head`` holds the topology's ``arcs`` and ``transform`` members as JSON text;
+    ``objects`` maps an object name to its ``(code, geometry JSON)`` pairs, in layer order,
+    where the geometry JSON lacks only its properties and closing brace. ``n_points`` counts
+    the arcs' points; ``restored_arcs`` the arcs kept unsimplified to keep polygons valid.
+    """
+
+    head: str
+    objects: dict[str, list[tuple[str, str]]]
+    n_points: int
+    restored_arcs: int = 0
+    max_displacement_m: float = MAX_DISPLACEMENT_M
+
+
+def _absolute_arcs(arcs: list[list[list[int]]]) -> list[np.ndarray]:
+    """Delta-encoded integer arcs -> absolute integer grid coordinates."""
+    return [np.cumsum(np.asarray(arc, dtype=np.int64).reshape(-1, 2), axis=0) for arc in arcs]
+
+
+def _delta_arcs(arcs: list[np.ndarray]) -> list[list[list[int]]]:
+    return [np.vstack([arc[:1], np.diff(arc, axis=0)]).tolist() for arc in arcs]
+
+
+def _simplify_arc(arc: np.ndarray, tolerance: float) -> np.ndarray:
+    """Douglas-Peucker within ``tolerance`` (grid units); the end points always stay.
+
+    A closed arc (a whole ring) keeps at least four points, so it stays a ring.
+    """
+    if len(arc) <= 2 or tolerance <= 0:
+        return arc
+    simplified = shapely.get_coordinates(
+        shapely.simplify(shapely.LineString(arc), tolerance, preserve_topology=False)
+    ).astype(np.int64)
+    closed = bool((arc[0] == arc[-1]).all())
+    if closed and len(simplified) < 4:
+        return arc if len(arc) <= 4 else _simplify_arc(arc, tolerance / 2)
+    return simplified
+
+
+def _arc_indices(geometry: dict[str, Any]) -> list[int]:
+    kind, arcs = geometry.get("type"), geometry.get("arcs") or []
+    rings = arcs if kind == "Polygon" else [r for p in arcs for r in p] if kind else []
+    return [i if i >= 0 else ~i for ring in rings for i in ring]
+
+
+def _ring(lines: list[np.ndarray], indices: list[int]) -> np.ndarray:
+    parts = []
+    for n, index in enumerate(indices):
+        arc = lines[index] if index >= 0 else lines[~index][::-1]
+        parts.append(arc if n == 0 else arc[1:])
+    return np.concatenate(parts)
+
+
+def _shape(lines: list[np.ndarray], geometry: dict[str, Any]):
+    """The shapely polygon(s) of one TopoJSON geometry over decoded ``lines``, or None."""
+    kind = geometry.get("type")
+
+    def polygon(rings: list[list[int]]):
+        points = [_ring(lines, r) for r in rings]
+        return shapely.Polygon(points[0], points[1:])
+
+    if kind == "Polygon":
+        return polygon(geometry["arcs"])
+    if kind == "MultiPolygon":
+        return shapely.MultiPolygon([polygon(p) for p in geometry["arcs"]])
+    return None
+
+
+def _is_invalid(shape) -> bool:
+    return shape is not None and not shapely.is_valid(shape)
+
+
+def build_shapes(
+    layers: dict[str, tuple[gpd.GeoDataFrame, str]],
+    simplify_m: float = SIMPLIFY_M,
+    grid_m: float = GRID_M,
+) -> Shapes:
+    """One topology of ``layers`` (object name -> (frame in EPSG:4326, code column)).
+
+    Arcs are simplified one by one on the integer grid: a grid cell measures at most
+    ``grid_m`` metres a side, so ``simplify_m / grid_m`` cells are at most ``simplify_m``
+    metres. A polygon that simplification would make invalid (a ring crossing itself or a
+    neighbour's ring) keeps its arcs at full detail.
+    """
+    import topojson
+
+    frames = []
+    for frame, code in layers.values():
+        if frame.crs is not None and frame.crs.to_epsg() != 4326:
+            raise ValueError(f"layers must be EPSG:4326, got {frame.crs}")
+        frames.append(gpd.GeoDataFrame({code: frame[code].astype(str)}, geometry=frame.geometry))
+    west = min(f.total_bounds[0] for f in frames)
+    south = min(f.total_bounds[1] for f in frames)
+    east = max(f.total_bounds[2] for f in frames)
+    north = max(f.total_bounds[3] for f in frames)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the package warns about options we set on purpose
+        topo = topojson.Topology(
+            frames,
+            object_name=list(layers),
+            topology=True,
+            prequantize=grid_transform((west, south, east, north), grid_m),
+            presimplify=False,
+            toposimplify=False,
+        )
+        # to_dict() deep-copies the output first (half the time on 2025); the topology is
+        # thrown away here, so its own output can be converted in place (topojson 2.2).
+        to_dict = getattr(topo, "_to_dict", None)
+        data = to_dict(topo.output, False, False) if to_dict else topo.to_dict()
+    original = _absolute_arcs(data["arcs"])
+    tolerance = simplify_m / grid_m
+    lines = [_simplify_arc(arc, tolerance) for arc in original]
+    geometries = [g for name in layers for g in data["objects"][name]["geometries"]]
+    restored: set[int] = set()
+    candidates = geometries
+    for _ in range(5):
+        invalid = [g for g in candidates if _is_invalid(_shape(lines, g))]
+        newly = {i for g in invalid for i in _arc_indices(g)} - restored
+        if not newly:
+            break  # left invalid only by the grid itself (a ring touching itself in a cell)
+        for index in newly:
+            lines[index] = original[index]
+        restored |= newly
+        candidates = [g for g in geometries if newly.intersection(_arc_indices(g))]
+    head = (
+        '"arcs":'
+        + json.dumps(_delta_arcs(lines), separators=(",", ":"))
+        + ',"transform":'
+        + json.dumps(data["transform"], separators=(",", ":"))
+    )
+    objects: dict[str, list[tuple[str, str]]] = {}
+    for name, (_, code) in layers.items():
+        pairs = []
+        for geometry in data["objects"][name]["geometries"]:
+            key = str((geometry.get("properties") or {}).get(code, ""))
+            shape = {k: v for k, v in geometry.items() if k not in ("properties", "id", "bbox")}
+            text = json.dumps(shape, separators=(",", ":"))
+            pairs.append((key, text[:-1]))
+        objects[name] = pairs
+    return Shapes(head, objects, sum(len(line) for line in lines), len(restored))
+
+
+def topojson_bytes(shapes: Shapes, properties: dict[str, dict[str, dict[str, Any]]]) -> bytes:
+    """The TopoJSON text of ``shapes`` with ``properties`` (object -> code -> properties)."""
+    parts = []
+    for name, pairs in shapes.objects.items():
+        props = properties.get(name, {})
+        geometries = ",".join(
+            shape + ',"properties":' + json.dumps(props.get(code, {}), ensure_ascii=False) + "}"
+            for code, shape in pairs
+        )
+        parts.append(
+            json.dumps(name) + ':{"type":"GeometryCollection","geometries":[' + geometries + "]}"
+        )
+    return ('{"type":"Topology",' + shapes.head + ',"objects":{' + ",".join(parts) + "}}").encode()
+
+
+def _properties_by(body: bytes, code: str) -> dict[str, dict[str, Any]]:
+    features = json.loads(body)["features"]
+    return {str(f["properties"].get(code)): f["properties"] for f in features}
+
+
+class MapTopologyService:
+    """The coverage map's communes and districts as TopoJSON, cached per data version."""
+
+    def __init__(self, store: Store, coverage: CoverageService) -> None:
+        self.store = store
+        self.coverage = coverage
+        self._cache = LruCache(max_entries=32)
+
+    def _cached(self, *key: Any, compute):
+        return self._cache.get_or_compute((self.store.data_version(), *key), compute)
+
+    def shapes(self, edition: str) -> Shapes:
+        """Communes of ``edition`` and the 2020 districts, in one topology (geometry only)."""
+
+        def build() -> Shapes:
+            return build_shapes(
+                {
+                    "communes": (self.store.communes(edition, "full"), "commune_code"),
+                    "districts": (self.store.districts("full"), "district_code"),
+                }
+            )
+
+        return self._cached("shapes", edition, compute=build)
+
+    def map_topojson(self, edition: str, params: cov.CoverageParams) -> Payload:
+        """Objects ``communes`` and ``districts`` with the GeoJSON layers' properties."""
+
+        def build() -> Payload:
+            communes = self.coverage.communes_geojson(edition, params)
+            districts = self.coverage.districts_geojson(params)
+            properties = {
+                "communes": _properties_by(communes.body, "commune_code"),
+                "districts": _properties_by(districts.body, "district_code"),
+            }
+            return payload(topojson_bytes(self.shapes(edition), properties), MIMETYPE)
+
+        return self._cached("map.topojson", edition, params, compute=build)
+
+
+def decode(topology: dict[str, Any], name: str) -> list[tuple[dict[str, Any], Any]]:
+    """``(properties, shapely geometry)`` of each geometry of object ``name`` (EPSG:4326).
+
+    The inverse of the encoding above, for checks and the benchmark (browsers use
+    topojson-client's ``feature``).
+    """
+    transform = topology["transform"]
+    scale = np.asarray(transform["scale"], dtype=float)
+    translate = np.asarray(transform["translate"], dtype=float)
+    lines = [arc * scale + translate for arc in _absolute_arcs(topology["arcs"])]
+    return [
+        (geometry.get("properties") or {}, _shape(lines, geometry))
+        for geometry in topology["objects"][name]["geometries"]
+    ]

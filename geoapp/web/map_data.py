@@ -1,0 +1,33 @@
+"""``/api/map.topojson``: the coverage map's communes and districts in one compact TopoJSON.
+
+Takes the coverage parameters of ``/api/communes.geojson`` (edition, target, min_stars, as_of,
+...). Objects ``communes`` and ``districts`` carry the same properties as the GeoJSON layers;
+coordinates are EPSG:4326 after applying the topology's ``transform``. See
+``geoapp.services.topology`` for the simplification and precision (≤ 50 m from full detail).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+
+from geoapp.services.topology import MapTopologyService
+from geoapp.web.state import app_state
+
+bp = Blueprint("map_data", __name__, url_prefix="/api")
+
+
+def topology_service() -> MapTopologyService:
+    """The app's topology service (made on first use, on top of its coverage service)."""
+    extensions = current_app.extensions
+    if "geoapp.topology" not in extensions:
+        state = app_state()
+        extensions["geoapp.topology"] = MapTopologyService(state.store, state.coverage)
+    return extensions["geoapp.topology"]
+
+
+@bp.get("/map.topojson")
+def map_topojson() -> Response:
+    from geoapp.web.api import _coverage_query, send_payload
+
+    edition, params = _coverage_query()
+    return send_payload(topology_service().map_topojson(edition, params))

@@ -1,0 +1,97 @@
+"""The map's TopoJSON: same features and properties as the GeoJSON layers, shared arcs,
+bounded displacement (tiny data; the real editions under ``realdata``)."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import geopandas as gpd
+import pytest
+import shapely
+
+from geoapp.services.topology import (
+    GRID_M,
+    MAX_DISPLACEMENT_M,
+    MapTopologyService,
+    build_shapes,
+    decode,
+    grid_transform,
+    topojson_bytes,
+)
+from tests import tiny_data
+
+
+def service(app) -> MapTopologyService:
+    state = app.extensions["geoapp"]
+    return MapTopologyService(state.store, state.coverage)
+
+
+@pytest.mark.parametrize("edition", ["2020", "2025"])
+def test_topology_carries_the_geojson_properties(tiny_app, edition):
+    state = tiny_app.extensions["geoapp"]
+    params = state.coverage.default_params()
+    topo = json.loads(service(tiny_app).map_topojson(edition, params).body)
+    geojson = json.loads(state.coverage.communes_geojson(edition, params).body)
+    decoded = decode(topo, "communes")
+    assert [p for p, _ in decoded] == [f["properties"] for f in geojson["features"]]
+    for (_, shape), feature in zip(decoded, geojson["features"], strict=True):
+        expected = shapely.geometry.shape(feature["geometry"])
+        assert shape.hausdorff_distance(expected) < GRID_M / 111_000  # degrees: the grid only
+    districts = decode(topo, "districts")
+    assert {p["district_code"] for p, _ in districts} == {"101", "102"}
+    assert all("label_lon" in p for p, _ in districts)
+
+
+def points(shapes) -> set[tuple[float, float]]:
+    topo = json.loads(topojson_bytes(shapes, {}))
+    names = list(topo["objects"])
+    coords = [shapely.get_coordinates(g).round(9) for n in names for _, g in decode(topo, n)]
+    return {tuple(xy) for block in coords for xy in block.tolist()}
+
+
+def test_districts_reuse_the_communes_arcs():
+    """The districts are unions of communes: adding them adds no point to the topology."""
+    communes = tiny_data.communes_2020()
+    districts = tiny_data.districts_2020()
+    alone = build_shapes({"communes": (communes, "commune_code")})
+    both = build_shapes(
+        {"communes": (communes, "commune_code"), "districts": (districts, "district_code")}
+    )
+    assert points(both) == points(alone)
+    assert len(points(alone)) == 9  # the corners of the 2x2 grid
+
+
+def test_grid_cells_are_at_most_grid_m():
+    transform = grid_transform((107.2, 14.9, 112.8, 17.2))
+    kx, ky = transform["scale"]
+    assert kx * 111_320 * math.cos(math.radians(14.9)) <= GRID_M + 1e-9
+    assert ky * 110_574 <= GRID_M + 1e-9
+    assert kx * 111_320 * math.cos(math.radians(17.2)) > 0.9 * GRID_M  # not needlessly fine
+
+
+def test_empty_properties_are_allowed():
+    shapes = build_shapes({"communes": (tiny_data.communes_2025(), "commune_code")})
+    topo = json.loads(topojson_bytes(shapes, {}))
+    assert [p for p, _ in decode(topo, "communes")] == [{}, {}, {}]
+
+
+@pytest.mark.realdata
+@pytest.mark.parametrize(("edition", "n_communes"), [("2020", 241), ("2025", 94)])
+def test_real_boundaries_move_at_most_50_m(real_app, edition, n_communes):
+    state = real_app.extensions["geoapp"]
+    params = state.coverage.default_params()
+    topo = json.loads(service(real_app).map_topojson(edition, params).body)
+    for name, full, code in (
+        ("communes", state.store.communes(edition, "full"), "commune_code"),
+        ("districts", state.store.districts("full"), "district_code"),
+    ):
+        decoded = decode(topo, name)
+        got = gpd.GeoSeries(
+            [g for _, g in decoded], index=[p[code] for p, _ in decoded], crs="EPSG:4326"
+        ).to_crs("EPSG:32649")
+        want = full.set_index(code).geometry.to_crs("EPSG:32649")
+        assert sorted(got.index) == sorted(want.index)
+        worst = max(got[k].hausdorff_distance(want[k]) for k in want.index)
+        assert worst <= MAX_DISPLACEMENT_M <= 50.0, (name, worst)
+    assert len(decode(topo, "communes")) == n_communes
