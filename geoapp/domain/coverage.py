@@ -122,7 +122,8 @@ def commune_coverage(
     names = {
         group[0]: [str(n) for n in texts]
         for group, texts in zip(
-            np.split(codes, cuts), np.split(named["name"].to_numpy(dtype=object), cuts),
+            np.split(codes, cuts),
+            np.split(named["name"].to_numpy(dtype=object), cuts),
             strict=True,
         )
         if len(group)

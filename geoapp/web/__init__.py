@@ -6,16 +6,24 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
-    from geoapp.web import api, errors, pages
+    from geoapp.web import (
+        admin,
+        api,
+        bench_routes,
+        compression,
+        errors,
+        map_data,
+        page_cache,
+        pages,
+        planner,
+        reports,
+        visitors,
+    )
 
-    app.register_blueprint(pages.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(__import__("geoapp.web.planner", fromlist=["bp"]).bp)
-    __import__("geoapp.web.reports", fromlist=["register"]).register(app)  # /embed, /report
-    app.register_blueprint(__import__("geoapp.web.visitors", fromlist=["bp"]).bp)  # /nearby
-    app.register_blueprint(__import__("geoapp.web.admin", fromlist=["bp"]).bp)  # /admin
-    app.register_blueprint(__import__("geoapp.web.map_data", fromlist=["bp"]).bp)  # TopoJSON
-    __import__("geoapp.web.bench_routes", fromlist=["register"]).register(app)  # /bench/hello
-    __import__("geoapp.web.compression", fromlist=["init_app"]).init_app(app)  # gzip/br, ETags
-    __import__("geoapp.web.page_cache", fromlist=["init_app"]).init_app(app)  # after compression
+    for blueprint in (pages.bp, api.bp, planner.bp, visitors.bp, admin.bp, map_data.bp):
+        app.register_blueprint(blueprint)
+    reports.register(app)  # /embed, /report and the frame policy of every page
+    bench_routes.register(app)  # /bench/hello, only with GEOAPP_BENCH_ROUTES=1
+    compression.init_app(app)  # gzip/br and ETags
+    page_cache.init_app(app)  # must follow compression: it stores the encoded answers
     errors.register(app)

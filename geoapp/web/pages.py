@@ -62,6 +62,25 @@ def status_labels() -> dict[str, str]:
     }
 
 
+def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
+    """The map shell's configuration: its layers load with the coverage filters of ``query``;
+    ``options`` are further ``MapConfig`` fields (bounds, embed, focus)."""
+    settings = app_state().settings
+    return MapConfig(
+        static_url=url_for("static", filename="").rstrip("/"),
+        tile_url=settings.tile_url,
+        tile_attribution=settings.tile_attribution,
+        data_attribution=DATA_ATTRIBUTION,
+        communes_url=url_for("api.communes_geojson", **query),
+        districts_url=url_for("api.districts_geojson", **query),
+        producers_url=url_for("api.producers_geojson"),
+        outlets_url=url_for("api.outlets_geojson"),
+        labels=map_labels(),
+        topology_url=url_for("map_data.map_topojson", **query),
+        **options,
+    )
+
+
 @bp.get("/")
 def index():
     state = app_state()
@@ -74,18 +93,7 @@ def index():
     params = state.coverage.default_params(**overrides)
     result = state.coverage.coverage(edition, params)
     query = coverage_query.args()  # the layers honour every coverage filter of the page
-    config = MapConfig(
-        static_url=url_for("static", filename="").rstrip("/"),
-        tile_url=state.settings.tile_url,
-        tile_attribution=state.settings.tile_attribution,
-        data_attribution=DATA_ATTRIBUTION,
-        communes_url=url_for("api.communes_geojson", **query),
-        districts_url=url_for("api.districts_geojson", **query),
-        producers_url=url_for("api.producers_geojson"),
-        outlets_url=url_for("api.outlets_geojson"),
-        labels=map_labels(),
-        topology_url=url_for("map_data.map_topojson", **query),
-    )
+    config = coverage_map_config(query)
     parts = render_coverage_map(config)
     counts = result.communes["status"].value_counts().to_dict()
     legend = [

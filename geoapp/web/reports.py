@@ -15,14 +15,14 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
-from geoapp.render.coverage_map import MapConfig, render_coverage_map
+from geoapp.render.coverage_map import render_coverage_map
 from geoapp.render.palette import STATUS_COLOURS, STATUS_ORDER
 from geoapp.render.pdf_report import Column, ReportSpec, Table, render_pdf
 from geoapp.render.static_map import LegendEntry, StaticMapSpec, render_png
 from geoapp.services.coverage import payload
 from geoapp.services.reports import AreaReport, ReportRequest, ReportService
 from geoapp.web.api import send_payload
-from geoapp.web.pages import DATA_ATTRIBUTION, map_labels, status_labels
+from geoapp.web.pages import coverage_map_config, map_labels, status_labels
 from geoapp.web.params import BadParameter, parse_coverage_query, parse_int
 from geoapp.web.planner import planner_service
 from geoapp.web.state import app_state
@@ -370,7 +370,6 @@ def coverage_pdf() -> Response:
 
 @bp.get("/embed/coverage")
 def embed_coverage():
-    state = app_state()
     req = report_request(request.args)
     report = reports_service().area_report(req)
     api_query = {
@@ -379,19 +378,8 @@ def embed_coverage():
     api_query["edition"] = req.edition
     west, south, east, north = report.extent
     focus = tuple((k, v) for k, v in (("district", req.district), ("commune", req.commune)) if v)
-    config = MapConfig(
-        static_url=url_for("static", filename="").rstrip("/"),
-        tile_url=state.settings.tile_url,
-        tile_attribution=state.settings.tile_attribution,
-        data_attribution=DATA_ATTRIBUTION,
-        communes_url=url_for("api.communes_geojson", **api_query),
-        districts_url=url_for("api.districts_geojson", **api_query),
-        producers_url=url_for("api.producers_geojson"),
-        outlets_url=url_for("api.outlets_geojson"),
-        labels=map_labels(),
-        bounds=((south, west), (north, east)),
-        embed=True,
-        focus=focus,
+    config = coverage_map_config(
+        api_query, bounds=((south, west), (north, east)), embed=True, focus=focus
     )
     legend = [
         {"status": e.status, "label": e.label, "colour": STATUS_COLOURS[e.status], "count": e.count}
