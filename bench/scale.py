@@ -121,8 +121,8 @@ def run_coverage(n: int) -> dict:
     out["counted_products"] = len(counted)
 
     started = time.perf_counter()
-    counted = cov.counted_products(products, producers, params)
-    counted = cov.communes_2025_of(counted, producers, communes_2025, crosswalk)
+    producers_2025 = cov.producers_in_2025(producers, communes_2025, crosswalk)
+    counted = cov.counted_products(products, producers_2025, params)
     in_scope = communes_2025["former_province"].eq("Quảng Nam")
     coverage = cov.commune_coverage(communes_2025, counted, params.target, in_scope)
     cov.province_summary(coverage, counted, len(products), params)

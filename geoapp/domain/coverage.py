@@ -238,25 +238,21 @@ def province_summary(
     }
 
 
-def communes_2025_of(
-    counted: pd.DataFrame,
+def producers_in_2025(
     producers: gpd.GeoDataFrame,
     communes_2025: gpd.GeoDataFrame,
     crosswalk: pd.DataFrame,
-) -> pd.DataFrame:
-    """``counted`` with ``commune_code`` replaced by the 2025 commune of each product.
+) -> gpd.GeoDataFrame:
+    """``producers`` with ``commune_code`` replaced by their 2025 commune (``<NA>`` if none).
 
     A producer with an exact (or address) location is found by point in polygon; one placed
     only at its old commune follows the crosswalk (old code -> new code); a district-only
-    producer has no 2025 commune.
+    producer has no 2025 commune. Pass the result to ``counted_products`` to count on 2025.
     """
-    precise = producers["location_precision"].isin(["exact", "address"])
+    precise = producers["location_precision"].isin(["exact", "address"]).fillna(False)
     by_point = locate_points(producers.geometry[precise], communes_2025, "commune_code")
     successor = crosswalk.set_index("old_commune_code")["new_commune_code"]
     by_crosswalk = producers["commune_code"].map(successor).astype("string")
-    new_code = by_crosswalk.where(~precise, by_point.reindex(producers.index))
-    lookup = pd.Series(new_code.to_numpy(), index=producers["producer_id"].to_numpy())
-    result = counted.copy()
-    result["commune_code_2020"] = result["commune_code"]
-    result["commune_code"] = result["producer_id"].map(lookup).astype("string")
+    result = producers.copy()
+    result["commune_code"] = by_crosswalk.where(~precise, by_point.reindex(producers.index))
     return result

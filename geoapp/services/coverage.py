@@ -80,17 +80,24 @@ class CoverageService:
             "coverage", edition, params, compute=lambda: self._compute(edition, params)
         )
 
+    def producers(self, edition: str) -> gpd.GeoDataFrame:
+        """Producers (EPSG:4326 points) with ``commune_code`` in the communes of ``edition``."""
+        producers = self.store.ocop().producers
+        if edition == "2020":
+            return producers
+        return self._cached(
+            "producers",
+            edition,
+            compute=lambda: cov.producers_in_2025(
+                producers, self.store.communes("2025"), self.store.crosswalk()
+            ),
+        )
+
     def _compute(self, edition: str, params: cov.CoverageParams) -> CoverageResult:
         data = self.store.ocop()
-        counted = cov.counted_products(data.products, data.producers, params)
+        counted = cov.counted_products(data.products, self.producers(edition), params)
         communes = self.store.communes(edition, "display")
-        if edition == "2020":
-            in_scope = None
-        else:
-            counted = cov.communes_2025_of(
-                counted, data.producers, self.store.communes("2025"), self.store.crosswalk()
-            )
-            in_scope = communes["former_province"].eq(PROVINCE_2020_NAME)
+        in_scope = None if edition == "2020" else communes["former_province"].eq(PROVINCE_2020_NAME)
         coverage = cov.commune_coverage(communes, counted, params.target, in_scope)
         joined = communes.merge(coverage, on="commune_code", validate="one_to_one")
         if edition == "2020":

@@ -502,21 +502,10 @@ class PlannerService:
         """Commune code (of ``edition``) of every producer, indexed by ``producer_id``."""
 
         def build() -> pd.Series:
-            producers = self.store.ocop().producers
-            frame = pd.DataFrame(
-                {
-                    "product_id": producers["producer_id"],
-                    "producer_id": producers["producer_id"],
-                    "commune_code": producers["commune_code"],
-                }
-            )
-            if edition == "2025":
-                frame = cov.communes_2025_of(
-                    frame, producers, self.store.communes("2025"), self.store.crosswalk()
-                )
+            producers = self.coverage.producers(edition)
             return pd.Series(
-                frame["commune_code"].astype("string").to_numpy(),
-                index=frame["producer_id"].to_numpy(),
+                producers["commune_code"].astype("string").to_numpy(),
+                index=producers["producer_id"].to_numpy(),
             )
 
         return self._cached("producer_communes", edition, compute=build)

@@ -146,10 +146,10 @@ def test_edition_2025_uses_crosswalk_and_points_and_marks_no_data():
     # an exact point in the 2025 west commune although its old commune is in the east
     producers.loc[producers.producer_id == "PR2", "geometry"] = Point(108.05, 15.52)
     p = params()
-    counted = cov.counted_products(products, producers, p)
-    moved = cov.communes_2025_of(
-        counted, producers, tiny_data.communes_2025(), tiny_data.crosswalk()
+    producers_2025 = cov.producers_in_2025(
+        producers, tiny_data.communes_2025(), tiny_data.crosswalk()
     )
+    moved = cov.counted_products(products, producers_2025, p)
     communes = tiny_data.communes_2025()
     in_scope = communes["former_province"].eq("Quảng Nam")
     result = cov.commune_coverage(communes, moved, p.target, in_scope).set_index("commune_code")
