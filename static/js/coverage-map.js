@@ -92,6 +92,16 @@
     });
   }
 
+  // The communes that have coverage (not "no data"): in edition 2025 this leaves out former
+  // Da Nang and its far-off Hoang Sa islands, which would otherwise shrink the province.
+  function scoredBounds(communes) {
+    var bounds = L.latLngBounds([]);
+    communes.eachLayer(function (layer) {
+      if (layer.feature.properties.status !== "no_data") bounds.extend(layer.getBounds());
+    });
+    return bounds.isValid() ? bounds : communes.getBounds();
+  }
+
   function fetchJson(url) {
     return fetch(url, { credentials: "same-origin" }).then(function (response) {
       if (!response.ok) throw new Error(url + ": HTTP " + response.status);
@@ -258,7 +268,7 @@
 
     Promise.all(loads).then(function () {
       var keep = view.center || (cfg.focus && (cfg.focus.district || cfg.focus.commune));
-      if (!keep && communes.getLayers().length) map.fitBounds(communes.getBounds());
+      if (!keep && communes.getLayers().length) map.fitBounds(scoredBounds(communes));
       document.body.setAttribute("data-map-ready", "true");
     }).catch(function (err) {
       showError(map, label(cfg, "load_error") + " " + err.message);
