@@ -403,6 +403,16 @@ def table_rows(r: dict) -> list[tuple[str, str, str, str, str, str]]:
     )
     add(
         (
+            "   2025 incl. relocation to 2025 communes",
+            f"{c['recompute_2025_with_relocation_s']:.2f} s",
+            f"relocation {c['relocate_2025_s']:.2f} s",
+            "",
+            "once per data version",
+            "",
+        )
+    )
+    add(
+        (
             "   peak memory (whole process)",
             f"{c['peak_rss_mb']:,.0f} MB",
             "",
