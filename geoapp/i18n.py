@@ -57,7 +57,8 @@ def language_links() -> list[dict[str, str | bool]]:
             {
                 "lang": lang,
                 "name": LANGUAGE_NAMES[lang],
-                "url": f"{request.path}?{query}",
+                # one leading slash: "//host" would be a link to another site
+                "url": f"/{request.path.lstrip('/')}?{query}",
                 "current": lang == current,
             }
         )

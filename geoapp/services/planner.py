@@ -335,8 +335,9 @@ def flat_rows(frame: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
 
 
 def slug(text: str) -> str:
-    """File-name-safe form of a filter value ("Thực phẩm" -> "thuc-pham")."""
-    return "-".join(normalize_text(text).split())[:40] or "x"
+    """File-name-safe form of a filter value ("Thực phẩm" -> "thuc-pham"), ASCII only: it goes
+    into a Content-Disposition header, which servers write as Latin-1."""
+    return "-".join(re.findall(r"[a-z0-9]+", normalize_text(text)))[:40] or "x"
 
 
 class PlannerService:

@@ -144,7 +144,7 @@ def _guard():
     if request.method == "POST":
         sent = request.form.get("csrf_token", "")
         expected = session.get("csrf", "")
-        if not expected or not hmac.compare_digest(str(sent), str(expected)):
+        if not expected or not hmac.compare_digest(str(sent).encode(), str(expected).encode()):
             return _page("admin_error.html", 400, message="csrf")
     if request.endpoint not in {"admin.login"} and not session.get("admin"):
         return redirect(url_for("admin.login", next=request.path))

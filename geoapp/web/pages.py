@@ -109,6 +109,7 @@ def index():
     return render_template(
         "index.html",
         parts=parts,
+        query=query,
         edition=edition,
         params=params,
         province=result.province,

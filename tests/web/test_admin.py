@@ -141,6 +141,10 @@ def test_posts_without_the_csrf_token_are_refused(client):
         "/admin/login", data={"user": "office", "password": PASSWORD, "csrf_token": token + "x"}
     )
     assert response.status_code == 400
+    response = client.post(
+        "/admin/login", data={"user": "office", "password": PASSWORD, "csrf_token": "jetonđ"}
+    )
+    assert response.status_code == 400  # a non-ASCII token is refused, not a server error
     sign_in(client)
     form = {"file": (io.BytesIO(GOOD_CSV), "products.csv")}
     response = client.post("/admin/import", data=form, content_type="multipart/form-data")

@@ -53,3 +53,14 @@ def test_data_texts_in_page_are_escaped(client):
     # Commune "Xã Bốn <b>" never reaches the page unescaped (it only travels as JSON).
     html = client.get("/").get_data(as_text=True)
     assert "Bốn <b>" not in html
+
+
+def test_reserved_url_for_arguments_in_the_query_do_not_crash(client):
+    response = client.get("/?_method=POST&_external=1&_scheme=javascript")
+    assert response.status_code == 200
+    assert "javascript:" not in response.get_data(as_text=True)
+
+
+def test_language_links_stay_on_this_site(client):
+    text = client.get("//evil.example/page").get_data(as_text=True)
+    assert 'href="//evil.example' not in text

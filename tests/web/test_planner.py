@@ -218,7 +218,8 @@ def test_planner_page_escapes_data_and_errors(client):
 
 def test_map_page_links_to_planner_with_its_filters(client):
     html = client.get("/?target=3").get_data(as_text=True)
-    assert re.search(r'id="planner-link" href="/planner\?target=3"', html)
+    link = re.search(r'id="planner-link" href="/planner\?([^"]*)"', html).group(1)
+    assert sorted(link.replace("&amp;", "&").split("&")) == ["edition=2020", "target=3"]
 
 
 # -- chart -------------------------------------------------------------------------------------
@@ -335,3 +336,15 @@ def test_real_text_filter_ignores_diacritics(real_client):
     assert rows and {r["district_name"] for r in rows} == {"Tiên Phước"}
     accented = api(real_client, "?q=Tiên Phước")["communes"]
     assert rows == accented
+
+
+@pytest.mark.parametrize("text", ["中文 <b>", 'a"b\r\nSet-Cookie: x=1', "ǅ ﬁ Ⅻ"])
+def test_download_name_from_query_text_is_plain_ascii(client, text):
+    # The name goes into Content-Disposition: gunicorn writes headers as Latin-1 (a "中" fails
+    # the response) and a quote or line break must never get through.
+    response = client.get("/planner/download.csv", query_string={"q": text, "status": "all"})
+    assert response.status_code == 200
+    disposition = response.headers["Content-Disposition"]
+    assert disposition.isascii()
+    name = re.fullmatch(r'attachment; filename="([A-Za-z0-9_.-]+)"', disposition).group(1)
+    assert name.endswith(".csv")
