@@ -21,7 +21,6 @@ import math
 
 import numpy as np
 from pyproj import Geod
-from scipy.spatial import cKDTree
 
 # IUGG mean Earth radius (metres): the sphere of the haversine formula.
 EARTH_RADIUS_M = 6_371_008.8
@@ -90,6 +89,8 @@ class SphereIndex:
             raise ValueError("lat and lon must be 1-D arrays of the same length")
         if not (np.isfinite(self.lat).all() and np.isfinite(self.lon).all()):
             raise ValueError("every indexed point needs a finite lat and lon")
+        from scipy.spatial import cKDTree  # loaded with the first index, not at start (~23 MB)
+
         self.tree = cKDTree(unit_vectors(self.lat, self.lon)) if len(self.lat) else None
 
     def __len__(self) -> int:

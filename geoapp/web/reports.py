@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from flask_babel import get_locale
@@ -17,8 +18,6 @@ from flask_babel import gettext as _
 
 from geoapp.render.coverage_map import render_coverage_map
 from geoapp.render.palette import STATUS_COLOURS, STATUS_ORDER
-from geoapp.render.pdf_report import Column, ReportSpec, Table, render_pdf
-from geoapp.render.static_map import LegendEntry, StaticMapSpec, render_png
 from geoapp.services.coverage import payload
 from geoapp.services.reports import AreaReport, ReportRequest, ReportService
 from geoapp.web.api import send_payload
@@ -26,6 +25,12 @@ from geoapp.web.pages import coverage_map_config, map_labels, status_labels
 from geoapp.web.params import BadParameter, parse_coverage_query, parse_int
 from geoapp.web.planner import planner_service
 from geoapp.web.state import app_state
+
+if TYPE_CHECKING:
+    from geoapp.render.pdf_report import ReportSpec
+    from geoapp.render.static_map import LegendEntry, StaticMapSpec
+
+# matplotlib (about 40 MB) loads with the first static report, not when a worker starts.
 
 bp = Blueprint("reports", __name__)
 
@@ -130,6 +135,8 @@ def _title(report: AreaReport) -> str:
 
 
 def _legend(report: AreaReport) -> tuple[LegendEntry, ...]:
+    from geoapp.render.static_map import LegendEntry
+
     labels = status_labels()
     return tuple(
         LegendEntry(status, labels[status], report.counts.get(status, 0))
@@ -156,6 +163,8 @@ def _as_of_line(report: AreaReport) -> str:
 
 
 def map_spec(report: AreaReport) -> StaticMapSpec:
+    from geoapp.render.static_map import StaticMapSpec
+
     """The static map of an area report, with texts in the request's language."""
     outside = report.area_kind != "province"
     return StaticMapSpec(
@@ -179,6 +188,8 @@ def _percent(share: float) -> str:
 
 
 def report_spec(report: AreaReport) -> ReportSpec:
+    from geoapp.render.pdf_report import Column, ReportSpec, Table
+
     """The PDF report of an area, with texts in the request's language."""
     s = report.summary
     figures = [
@@ -349,6 +360,8 @@ def coverage_png() -> Response:
 
     def build():
         spec = map_spec(service.area_report(req))
+        from geoapp.render.static_map import render_png
+
         return payload(render_png(spec, width, height, dpi).png, "image/png")
 
     key = (req, width, height, dpi, str(get_locale()))
@@ -362,6 +375,8 @@ def coverage_pdf() -> Response:
 
     def build():
         spec = report_spec(service.area_report(req))
+        from geoapp.render.pdf_report import render_pdf
+
         return payload(render_pdf(spec), "application/pdf")
 
     key = (req, str(get_locale()), dt.date.today())
