@@ -238,3 +238,19 @@ def write_tiny_data(data_dir: Path) -> Path:
         {"area": ["Tiny"], "as_of": ["2024"], "measure": ["m"], "value": ["1"], "source_ids": ["T"]}
     ).to_csv(ocop / "province_stats.csv", index=False)
     return data_dir
+
+
+def tiny_app(tmp_path: Path, **settings):
+    """An app on the tiny data set written under ``tmp_path``, with its own versions folder."""
+    from geoapp import create_app
+
+    data = write_tiny_data(tmp_path / "data")
+    return create_app(
+        {
+            "data_dir": data,
+            "versions_dir": tmp_path / "versions",
+            "testing": True,
+            "tile_url": "none",
+            **settings,
+        }
+    )

@@ -33,6 +33,23 @@ _ADMIN_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
+# The same words typed without diacritics ("Xa Tam Thanh"). Only tried when the name as given
+# matches nothing, since a bare word like "xa" could begin a real name.
+_UNACCENTED_PREFIX = re.compile(
+    r"^\s*(?:xa|phuong|thi tran|huyen|thi xa|thanh pho|quan|tt|tp|tx)\s+", re.IGNORECASE
+)
+
+
+def _retry_without_unaccented_prefix(
+    match: Callable[[str | None], NameMatch], raw: str | None
+) -> NameMatch:
+    """``match(raw)``, or ``match`` of ``raw`` without an unaccented prefix if that finds it."""
+    first = match(raw)
+    bare = _UNACCENTED_PREFIX.sub("", raw or "", count=1).strip()
+    if first.code is not None or not bare or bare == (raw or "").strip():
+        return first
+    retry = match(bare)
+    return retry if retry.code is not None else first
 
 
 def _nfc_lower(text: str) -> str:
@@ -228,7 +245,10 @@ class NameMatcher:
     # -- districts -----------------------------------------------------------------------------
 
     def match_district(self, raw: str | None) -> NameMatch:
-        """Resolve a district name ("TP. Hội An", "Huyện Tây Giang", "Tay Giang")."""
+        """Resolve a district name ("TP. Hội An", "Huyện Tây Giang", "Huyen Tay Giang")."""
+        return _retry_without_unaccented_prefix(self._match_district_as_given, raw)
+
+    def _match_district_as_given(self, raw: str | None) -> NameMatch:
         if not raw or not raw.strip():
             return _NO_NAME
         folded = normalize_place_name(raw)
@@ -312,6 +332,13 @@ class NameMatcher:
 
     def match_commune(self, raw: str | None, district_code: str | None = None) -> NameMatch:
         """Resolve a commune name, within ``district_code`` when it is given."""
+        return _retry_without_unaccented_prefix(
+            lambda name: self._match_commune_as_given(name, district_code), raw
+        )
+
+    def _match_commune_as_given(
+        self, raw: str | None, district_code: str | None = None
+    ) -> NameMatch:
         if not raw or not raw.strip():
             return _NO_NAME
         folded = normalize_place_name(raw)

@@ -896,25 +896,6 @@ class _Checker:
 
     # ---- places ----
 
-    def _match_commune(self, name: str, district: str | None):
-        """``NameMatcher.match_commune``, retried without an unaccented prefix ("Xa Tam Thanh")."""
-        match = self.ref.matcher.match_commune(name, district)
-        bare = _without_plain_prefix(name)
-        if match.code is None and bare != name:
-            retry = self.ref.matcher.match_commune(bare, district)
-            if retry.code is not None:
-                return retry
-        return match
-
-    def _match_district(self, name: str):
-        match = self.ref.matcher.match_district(name)
-        bare = _without_plain_prefix(name)
-        if match.code is None and bare != name:
-            retry = self.ref.matcher.match_district(bare)
-            if retry.code is not None:
-                return retry
-        return match
-
     def place(self, cc: str, cn: str, dc: str, dn: str):
         key = (cc, cn, dc, dn)
         if key not in self._places:
@@ -972,7 +953,7 @@ class _Checker:
                     )
                 )
         elif cn:
-            match = self._match_commune(cn, district)
+            match = self.ref.matcher.match_commune(cn, district)
             if match.code is None:
                 hint = "; ".join(match.suggestions)
                 en, vi = {
@@ -1048,7 +1029,7 @@ class _Checker:
             return dc
         if not dn:
             return None
-        match = self._match_district(dn)
+        match = self.ref.matcher.match_district(dn)
         if match.code is None:
             hint = "; ".join(match.suggestions)
             ambiguous = match.problem == "ambiguous"
@@ -1065,16 +1046,6 @@ class _Checker:
                 )
             )
         return match.code
-
-
-_PLAIN_PREFIX = re.compile(
-    r"^\s*(?:xa|phuong|thi tran|huyen|thi xa|thanh pho|quan|tt|tp|tx)\s+", re.IGNORECASE
-)
-
-
-def _without_plain_prefix(name: str) -> str:
-    """The name without a leading administrative word typed without diacritics ("Huyen ")."""
-    return _PLAIN_PREFIX.sub("", name, count=1).strip() or name
 
 
 def _did_you_mean(hint: str, lang: str) -> str:

@@ -12,7 +12,8 @@ import shapely
 COORDINATE_DECIMALS = 5  # about 1 m at this latitude: finer than any screen shows
 
 
-def _plain(value):
+def json_value(value):
+    """``value`` as plain JSON data: numpy and pandas scalars, NA and timestamps converted."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float) and np.isnan(value):
@@ -26,9 +27,9 @@ def _plain(value):
     if isinstance(value, pd.Timestamp):
         return value.date().isoformat()
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(v) for v in value]
+        return [json_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: json_value(v) for k, v in value.items()}
     return value
 
 
@@ -45,7 +46,7 @@ def feature_collection(frame: gpd.GeoDataFrame, columns: list[str] | None = None
     records = frame[columns].astype(object).to_dict("records")
     parts = []
     for props, geom in zip(records, geometry_json, strict=True):
-        properties = json.dumps({k: _plain(v) for k, v in props.items()}, ensure_ascii=False)
+        properties = json.dumps({k: json_value(v) for k, v in props.items()}, ensure_ascii=False)
         geometry = geom if geom is not None else "null"
         parts.append(f'{{"type":"Feature","properties":{properties},"geometry":{geometry}}}')
     return ('{"type":"FeatureCollection","features":[' + ",".join(parts) + "]}").encode()

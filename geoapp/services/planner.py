@@ -27,7 +27,7 @@ from geoapp.domain.names import normalize_text
 from geoapp.domain.ocop import PRODUCER_TYPES
 from geoapp.services.cache import LruCache
 from geoapp.services.coverage import PROVINCE_2020_NAME, CoverageService
-from geoapp.services.geojson import _plain, feature_collection
+from geoapp.services.geojson import feature_collection, json_value
 
 STATUS_RANK = {status: rank for rank, status in enumerate(cov.STATUSES)}
 GROUP_FIELDS = {"2019": "group_1048", "2023": "group_148"}
@@ -175,7 +175,7 @@ class Progress:
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     """Rows as JSON-ready dicts (NA -> None, numpy scalars -> Python)."""
     rows = frame.astype(object).to_dict("records")
-    return [{k: _plain(v) for k, v in row.items()} for row in rows]
+    return [{k: json_value(v) for k, v in row.items()} for row in rows]
 
 
 # -- the commune table -------------------------------------------------------------------------
@@ -488,7 +488,7 @@ class PlannerService:
         return {
             "edition": edition,
             "commune": row,
-            "products": [{k: _plain(v) for k, v in p.items()} for p in product_rows],
+            "products": [{k: json_value(v) for k, v in p.items()} for p in product_rows],
             "producers": records(
                 pd.DataFrame(
                     producers[["producer_id", "name", "producer_type", "location_precision"]]
@@ -758,7 +758,7 @@ class PlannerService:
 
 def _cell(value: Any) -> Any:
     """A value openpyxl can write (NA -> empty, lists -> "; "-joined, dicts -> JSON)."""
-    plain = _plain(value)
+    plain = json_value(value)
     if isinstance(plain, list):
         return LIST_SEPARATOR.join(str(v) for v in plain)
     if isinstance(plain, dict):
@@ -767,7 +767,7 @@ def _cell(value: Any) -> Any:
 
 
 def _int(value: Any) -> int | None:
-    plain = _plain(value)
+    plain = json_value(value)
     return int(plain) if plain is not None else None
 
 

@@ -127,6 +127,13 @@ def test_accent_insensitive_match_when_unique(matcher):
     assert place.commune.method == "accent_insensitive"
 
 
+def test_administrative_words_typed_without_accents(matcher):
+    assert matcher.match_district("Huyen Tay").code == "101"
+    assert matcher.match_district("Thi xa Dong").code == "102"
+    assert matcher.match_commune("Phuong Son Phong", "102").code == "10003"
+    assert matcher.match_commune("Xa Nowhere", "102").code is None
+
+
 def test_numbered_communes_stay_apart(matcher):
     assert matcher.match("Quế Xuân 1", "Đông").commune_code == "10007"
     assert matcher.match("Que Xuan 2", "Đông").commune_code == "10008"

@@ -7,13 +7,12 @@ import numpy as np
 import pytest
 from shapely.geometry import box
 
-from geoapp import create_app
 from geoapp.domain.validation import GROUPS_148
 from geoapp.services import demo_data, imports
 from geoapp.services.demo_data import DemoSpec, expected_share, generate
 from geoapp.services.imports import ImportService
 from tests import tiny_data
-from tests.tiny_data import write_tiny_data
+from tests.tiny_data import tiny_app
 
 
 @pytest.fixture(scope="module")
@@ -133,15 +132,7 @@ def test_explicit_counts_and_more_producers_than_products():
 
 @pytest.fixture()
 def app(tmp_path):
-    data = write_tiny_data(tmp_path / "data")
-    return create_app(
-        {
-            "data_dir": data,
-            "versions_dir": tmp_path / "versions",
-            "testing": True,
-            "tile_url": "none",
-        }
-    )
+    return tiny_app(tmp_path)
 
 
 def test_generated_files_pass_validation(app, tmp_path):

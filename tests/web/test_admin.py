@@ -8,9 +8,8 @@ import re
 import pytest
 from werkzeug.security import generate_password_hash
 
-from geoapp import create_app
 from geoapp.web import admin
-from tests.tiny_data import write_tiny_data
+from tests.tiny_data import tiny_app
 
 PASSWORD = "correct horse battery staple"
 TOKEN = "t0ken-for-scripts-0123456789"
@@ -22,19 +21,6 @@ GOOD_CSV = (
 BAD_CSV = "product_id,name,group_148,stars,producer_id\nN1,<b>X</b>,Thực phẩm,9,PR1\n".encode()
 
 
-def make_app(tmp_path, **admin_settings):
-    data = write_tiny_data(tmp_path / "data")
-    return create_app(
-        {
-            "data_dir": data,
-            "versions_dir": tmp_path / "versions",
-            "testing": True,
-            "tile_url": "none",
-            **admin_settings,
-        }
-    )
-
-
 @pytest.fixture(autouse=True)
 def fresh_rate_limit():
     admin.failures._times.clear()
@@ -44,7 +30,7 @@ def fresh_rate_limit():
 
 @pytest.fixture()
 def app(tmp_path):
-    return make_app(
+    return tiny_app(
         tmp_path, admin_user="office", admin_password_hash=generate_password_hash(PASSWORD)
     )
 
@@ -78,14 +64,14 @@ def served_products(app) -> set[str]:
 
 
 def test_admin_is_disabled_without_credentials(tmp_path):
-    client = make_app(tmp_path).test_client()
+    client = tiny_app(tmp_path).test_client()
     for path in ("/admin/login", "/admin/import", "/admin/"):
         assert client.get(path).status_code == 404
     assert client.post("/admin/login", data={"password": "x"}).status_code == 404
 
 
 def test_a_user_without_a_password_hash_does_not_enable_admin(tmp_path):
-    client = make_app(tmp_path, admin_user="office").test_client()
+    client = tiny_app(tmp_path, admin_user="office").test_client()
     assert client.get("/admin/login").status_code == 404
 
 
@@ -108,7 +94,7 @@ def test_wrong_password_then_right_one(client):
 
 
 def test_token_sign_in(tmp_path):
-    client = make_app(tmp_path, admin_token=TOKEN).test_client()
+    client = tiny_app(tmp_path, admin_token=TOKEN).test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
     assert sign_in(client, user="", password="almost" + TOKEN).status_code == 401
     assert sign_in(client, user="", password=TOKEN).status_code == 302
