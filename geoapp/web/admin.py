@@ -276,7 +276,7 @@ def preview():
     root = _staging_root()
     root.mkdir(parents=True, exist_ok=True)
     _clean_staging(root)
-    staged = root / secrets.token_urlsafe(16)
+    staged = root / secrets.token_hex(16)  # hex: survives secure_filename unchanged
     staged.mkdir()
     (staged / "upload").write_bytes(data)
     meta = {"name": name, "allow_updates": request.form.get("allow_updates") == "1"}
