@@ -10,8 +10,9 @@ radius ``EARTH_RADIUS_M``: no scan, no projection, no seam at the antimeridian o
 ``NearestIndex`` answers "the k nearest by geodesic distance on the WGS 84 ellipsoid". It takes
 the k nearest on the sphere, then every point whose spherical distance could still beat the
 k-th geodesic distance (spherical and ellipsoidal distances differ by less than ``SPHERE_SLACK``),
-measures those with ``pyproj.Geod`` and keeps the k nearest. The result equals a brute-force
-geodesic ranking; ties are broken by the point's position in the input.
+measures those with ``pyproj.Geod`` and keeps the k nearest; an index of at most
+``SCAN_MAX_POINTS`` points simply measures them all. The result equals a brute-force geodesic
+ranking; ties are broken by the point's position in the input.
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ EARTH_RADIUS_M = 6_371_008.8
 # distance on the mean sphere. 1 % covers that with room to spare.
 SPHERE_SLACK = 0.01
 WGS84 = Geod(ellps="WGS84")
+# Up to this many points one geodesic measurement of each is quicker than the tree's two
+# queries and two measurements (about 40 µs against 200 µs for 30 points).
+SCAN_MAX_POINTS = 512
 
 
 def unit_vectors(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
@@ -166,6 +170,8 @@ class NearestIndex:
     ) -> Neighbours:
         """The ``k`` nearest points (among ``allowed``), sorted by geodesic ``distance_m``."""
         sphere = self.sphere
+        if len(sphere) <= SCAN_MAX_POINTS:
+            return self._scan(lat, lon, k, allowed)
         first = sphere.nearest(lat, lon, k, allowed)
         if not len(first):
             return first
@@ -179,6 +185,18 @@ class NearestIndex:
         distance = geodesic_m(lat, lon, sphere.lat[candidates], sphere.lon[candidates])
         order = np.lexsort((candidates, distance))[:k]
         return Neighbours(candidates[order], distance[order])
+
+    def _scan(self, lat: float, lon: float, k: int, allowed: np.ndarray | None) -> Neighbours:
+        _check_point(lat, lon)
+        positions = np.arange(len(self.sphere))
+        if allowed is not None:
+            positions = positions[allowed]
+        if k <= 0 or not len(positions):
+            return Neighbours(np.empty(0, dtype=np.intp), np.empty(0))
+        sphere = self.sphere
+        distance = geodesic_m(lat, lon, sphere.lat[positions], sphere.lon[positions])
+        order = np.lexsort((positions, distance))[:k]
+        return Neighbours(positions[order], distance[order])
 
 
 def brute_force_nearest(

@@ -66,12 +66,13 @@ class NearbyQuery:
 class Catalogue:
     """Everything derived from one data version.
 
-    ``places`` holds one JSON-ready dict per located place, aligned with ``index``, ``kinds``
-    and ``best_stars`` (per product group, and ``""`` for any group: the highest rating of the
-    place's linked products, 0 for unrated ones, -1 for none).
+    ``places`` holds one JSON-ready dict per located place, aligned with ``links``, ``index``,
+    ``kinds`` and ``best_stars`` (per product group, and ``""`` for any group: the highest
+    rating of the place's linked products, 0 for unrated ones, -1 for none).
     """
 
     places: list[dict[str, Any]]
+    links: list[PlaceLinks]
     index: NearestIndex
     kinds: np.ndarray
     best_stars: dict[str, np.ndarray]
@@ -109,25 +110,35 @@ def _located(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return frame.loc[lat.notna() & lon.notna()]
 
 
-def directions(
-    origin_lat: float, origin_lon: float, place: dict[str, Any]
-) -> dict[str, str | None]:
-    """Links to get to a place: OpenStreetMap directions from the origin, a ``geo:`` URI for a
-    phone's map app and, for an approximate point with a published address, an OSM address
-    search (the address may be found more precisely than the point)."""
+@dataclasses.dataclass(frozen=True)
+class PlaceLinks:
+    """The parts of a place's links that do not depend on where the visitor is."""
+
+    route_end: str  # "%3B<lat>%2C<lon>": the end of an OSM ``route`` argument, URL-encoded
+    geo: str
+    osm_search: str | None
+
+
+def place_links(place: dict[str, Any]) -> PlaceLinks:
+    """A ``geo:`` URI for a phone's map app and, for an approximate point with a published
+    address, an OSM address search (the address may be found more precisely than the point)."""
     lat, lon = place["lat"], place["lon"]
-    route = f"{origin_lat:.6f},{origin_lon:.6f};{lat:.6f},{lon:.6f}"
-    osm = (
-        OSM_DIRECTIONS
-        + "?"
-        + urllib.parse.urlencode({"engine": "fossgis_osrm_car", "route": route})
-    )
     label = urllib.parse.quote(place["name"] or "", safe="")
     geo = f"geo:{lat:.6f},{lon:.6f}?q={lat:.6f},{lon:.6f}({label})"
     search = None
     if place["approximate"] and place.get("address"):
         search = OSM_SEARCH + "?" + urllib.parse.urlencode({"query": place["address"]})
-    return {"osm": osm, "geo": geo, "osm_search": search}
+    return PlaceLinks(f"%3B{lat:.6f}%2C{lon:.6f}", geo, search)
+
+
+def directions(origin_lat: float, origin_lon: float, links: PlaceLinks) -> dict[str, str | None]:
+    """Links to get to a place: OpenStreetMap directions from the origin (degrees) and the
+    place's own links. Formatted directly: this runs for every place of every answer."""
+    osm = (
+        f"{OSM_DIRECTIONS}?engine=fossgis_osrm_car"
+        f"&route={origin_lat:.6f}%2C{origin_lon:.6f}{links.route_end}"
+    )
+    return {"osm": osm, "geo": links.geo, "osm_search": links.osm_search}
 
 
 class VisitorService:
@@ -275,7 +286,8 @@ class VisitorService:
         index = NearestIndex([p["lat"] for p in places], [p["lon"] for p in places])
         kinds = np.array([p["kind"] for p in places], dtype=object)
         search = SearchIndex(self._search_entries(data, commune_names, district_names))
-        return Catalogue(places, index, kinds, best, groups, search)
+        links = [place_links(place) for place in places]
+        return Catalogue(places, links, index, kinds, best, groups, search)
 
     def _search_entries(
         self, data, commune_names: dict[str, str], district_names: dict[str, str]
@@ -416,7 +428,7 @@ class VisitorService:
                 products = [p for p in products if (p["stars"] or 0) >= query.min_stars]
             place["products"] = [dict(p) for p in products]
             place["distance_m"] = round(float(distance), 1)
-            place["directions"] = directions(query.lat, query.lon, place)
+            place["directions"] = directions(query.lat, query.lon, catalogue.links[int(position)])
             out.append(place)
         return out
 

@@ -19,6 +19,7 @@ every worker process, because each one re-checks the files on every call.
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from pathlib import Path
 
@@ -91,13 +92,16 @@ class FileStore:
         self._cache: dict[tuple, object] = {}
         self._pointer_stat: tuple | None = None
         self._pointer_current: str | None = None
+        self._pointer_path = str(self.versions.pointer_path) if self.versions else None
+        self._watched_by_version: dict[str | None, tuple[Path, tuple[str, ...]]] = {}
+        self._state_memo: tuple[tuple, str] | None = None
 
     def _current_version(self) -> str | None:
         """Name of the imported version being served, None for the seed (re-checked per call)."""
-        if self.versions is None:
+        if self._pointer_path is None:
             return None
         try:
-            stat = self.versions.pointer_path.stat()
+            stat = os.stat(self._pointer_path)
         except FileNotFoundError:
             return None
         key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
@@ -112,19 +116,42 @@ class FileStore:
         name = self._current_version()
         return self.ocop_dir if name is None else self.versions.root / name
 
+    def _watched(self, name: str | None) -> tuple[Path, tuple[str, ...]]:
+        """The OCOP folder of version ``name`` and the files whose change makes a new version."""
+        found = self._watched_by_version.get(name)
+        if found is None:
+            ocop_dir = self.ocop_dir if name is None else self.versions.root / name
+            paths = [self.boundaries_dir / "manifest.json"] + [ocop_dir / f for f in OCOP_FILES]
+            found = (ocop_dir, tuple(str(path) for path in paths))
+            self._watched_by_version[name] = found
+        return found
+
     def _state(self) -> tuple[str, Path]:
+        """(data version, OCOP folder). Called on every request, so it costs a few ``stat``
+        calls and hashes only when one of them changed."""
         name = self._current_version()
-        ocop_dir = self.ocop_dir if name is None else self.versions.root / name
-        digest = hashlib.sha256(f"ocop:{name or 'seed'}".encode())
-        watched = [self.boundaries_dir / "manifest.json"] + [ocop_dir / f for f in OCOP_FILES]
+        ocop_dir, watched = self._watched(name)
+        stats = []
         for path in watched:
             try:
-                stat = path.stat()
+                stat = os.stat(path)
+                stats.append((stat.st_mtime_ns, stat.st_size))
             except FileNotFoundError:
-                digest.update(f"{path.name}:missing".encode())
-                continue
-            digest.update(f"{path.name}:{stat.st_mtime_ns}:{stat.st_size}".encode())
-        return digest.hexdigest()[:12], ocop_dir
+                stats.append(None)
+        key = (name, tuple(stats))
+        known = self._state_memo
+        if known is not None and known[0] == key:
+            return known[1], ocop_dir
+        digest = hashlib.sha256(f"ocop:{name or 'seed'}".encode())
+        for path, stat in zip(watched, stats, strict=True):
+            filename = os.path.basename(path)
+            if stat is None:
+                digest.update(f"{filename}:missing".encode())
+            else:
+                digest.update(f"{filename}:{stat[0]}:{stat[1]}".encode())
+        version = digest.hexdigest()[:12]
+        self._state_memo = (key, version)
+        return version, ocop_dir
 
     def data_version(self) -> str:
         return self._state()[0]

@@ -147,3 +147,25 @@ def test_bad_positions_are_refused():
         index.nearest(91.0, 108.0, 1)
     with pytest.raises(ValueError):
         SphereIndex([15.5, np.nan], [108.0, 108.0])
+
+
+@pytest.mark.parametrize("scan_max", [0, 10_000], ids=["tree", "scan"])
+def test_small_indexes_scan_and_tree_give_the_same_answer(points, monkeypatch, scan_max):
+    import geoapp.domain.nearest as nearest_module
+
+    monkeypatch.setattr(nearest_module, "SCAN_MAX_POINTS", scan_max)
+    lat, lon = points[0][:300], points[1][:300]
+    index = NearestIndex(lat, lon)
+    allowed = np.zeros(len(lat), dtype=bool)
+    allowed[::7] = True
+    for q_lat, q_lon in query_points():
+        got = index.nearest(q_lat, q_lon, 10)
+        want = brute_force_nearest(q_lat, q_lon, lat, lon, 10)
+        assert got.index.tolist() == want.index.tolist(), (q_lat, q_lon)
+        np.testing.assert_allclose(got.distance_m, want.distance_m, atol=1.0)
+        subset = np.flatnonzero(allowed)
+        masked = index.nearest(q_lat, q_lon, 4, allowed)
+        want = brute_force_nearest(q_lat, q_lon, lat[subset], lon[subset], 4)
+        assert masked.index.tolist() == subset[want.index].tolist()
+    assert len(index.nearest(15.5, 108.0, 5, np.zeros(len(lat), dtype=bool))) == 0
+    assert len(index.nearest(15.5, 108.0, 0)) == 0
