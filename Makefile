@@ -25,7 +25,6 @@ static/vendor/.installed: package.json package-lock.json
 	rm -rf static/vendor && mkdir -p static/vendor
 	cp -r node_modules/leaflet/dist static/vendor/leaflet
 	cp -r node_modules/leaflet.markercluster/dist static/vendor/leaflet.markercluster
-	cp -r node_modules/topojson-client/dist static/vendor/topojson-client
 	touch $@
 
 # UI languages (Flask-Babel): the .po catalogues are in the repo, the .mo files are built here.

@@ -44,6 +44,12 @@ class Settings:
     admin_password_hash: str = ""
     admin_token: str = ""
     bench_routes: bool = False  # GEOAPP_BENCH_ROUTES=1 adds /bench/hello (benchmark floor)
+    # Maps with more producers than this cluster their markers (Leaflet.markercluster, which
+    # is then fetched); smaller maps draw every marker and do not load the plugin.
+    cluster_from_points: int = 300
+    # An edition with more communes than this is mapped by area: districts first, then the
+    # communes of the visible cells once the map is zoomed in (a country-sized layer).
+    map_full_communes_max: int = 2000
 
     @property
     def boundaries_dir(self) -> Path:
@@ -101,6 +107,8 @@ def _coerce(field: dataclasses.Field, raw: Any) -> Any:
         return _parse_int(name, raw, 1, 5)
     if name == "certificate_months":
         return _parse_int(name, raw, 1, 240)
+    if name in {"cluster_from_points", "map_full_communes_max"}:
+        return _parse_int(name, raw, 0, 10_000_000)
     if name == "as_of":
         return _parse_date(name, raw)
     if name in {"testing", "bench_routes"}:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-VENDOR_JS = (
-    ("leaflet", "vendor/leaflet/leaflet.js"),
-    ("leaflet_markercluster", "vendor/leaflet.markercluster/leaflet.markercluster.js"),
-    ("topojson_client", "vendor/topojson-client/topojson-client.min.js"),
-)
-VENDOR_CSS = (
-    ("leaflet_css", "vendor/leaflet/leaflet.css"),
+# The map script reads the boundary topology itself (static/js/coverage-map.js).
+VENDOR_JS = (("leaflet", "vendor/leaflet/leaflet.js"),)
+VENDOR_CSS = (("leaflet_css", "vendor/leaflet/leaflet.css"),)
+# Loaded by the map script only when there are many markers to cluster.
+CLUSTER_JS = (("leaflet_markercluster", "vendor/leaflet.markercluster/leaflet.markercluster.js"),)
+CLUSTER_CSS = (
     ("markercluster_css", "vendor/leaflet.markercluster/MarkerCluster.css"),
     ("markercluster_default_css", "vendor/leaflet.markercluster/MarkerCluster.Default.css"),
 )

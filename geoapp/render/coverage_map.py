@@ -16,7 +16,15 @@ import folium
 from branca.element import MacroElement
 from folium.template import Template
 
-from geoapp.render.assets import APP_CSS, APP_JS, VENDOR_CSS, VENDOR_JS, asset_links
+from geoapp.render.assets import (
+    APP_CSS,
+    APP_JS,
+    CLUSTER_CSS,
+    CLUSTER_JS,
+    VENDOR_CSS,
+    VENDOR_JS,
+    asset_links,
+)
 from geoapp.render.palette import GROUP_COLOURS, OTHER_GROUP_COLOUR, STATUS_COLOURS
 from geoapp.render.preload import preload_links
 
@@ -51,8 +59,16 @@ class MapConfig:
     # (("district", "503"),)) keeps the view on that area and dims the communes outside it.
     embed: bool = False
     focus: tuple[tuple[str, str], ...] = ()
-    # One TopoJSON with the communes and districts (replaces their two GeoJSON loads when set).
+    # One topology with the communes and districts (replaces their two GeoJSON loads when set).
     topology_url: str = ""
+    # More producers than this: cluster them (the plugin is fetched then, not before).
+    cluster_from_points: int = 300
+    # Set for an edition mapped by area: the topology holds districts only, and the communes
+    # of each visible cell (cell_deg degrees) load from this URL (+ &cell=x,y) from
+    # communes_min_zoom on.
+    communes_cell_url: str = ""
+    cell_deg: float = 1.0
+    communes_min_zoom: int = 9
 
 
 def script_json(value: object) -> str:
@@ -129,6 +145,18 @@ def render_coverage_map(config: MapConfig) -> MapParts:
         "dataAttribution": config.data_attribution,
         "embed": config.embed,
         "focus": dict(config.focus),
+        "byArea": {
+            "url": config.communes_cell_url,
+            "cellDeg": config.cell_deg,
+            "minZoom": config.communes_min_zoom,
+        }
+        if config.communes_cell_url
+        else None,
+        "cluster": {
+            "fromPoints": config.cluster_from_points,
+            "js": asset_links(config.static_url, CLUSTER_JS)[0][1],
+            "css": [url for _, url in asset_links(config.static_url, CLUSTER_CSS)],
+        },
     }
     OcopLayers(script_json(layer_config)).add_to(fmap)
     root = fmap.get_root()

@@ -19,6 +19,11 @@ finer than a pixel at the maps' default zoom (about 300 m a pixel at zoom 9).
 
 Properties, per data version, edition and coverage parameters: copied from the GeoJSON layers
 of ``CoverageService``, so the TopoJSON features carry exactly the GeoJSON API's fields.
+
+The map page loads the same topology *packed* (``/api/map.topopack``): the integers of its arcs
+and geometries as variable-length bytes instead of JSON text, which gzips to about two thirds
+(``geoapp.services.topopack``); the properties stay JSON. ``/api/map.topojson`` stays the
+standard format for other clients.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import dataclasses
 import json
 import math
 import warnings
+from collections.abc import Collection
 from typing import Any
 
 import geopandas as gpd
@@ -36,12 +42,18 @@ import shapely
 from geoapp.domain import coverage as cov
 from geoapp.services.cache import LruCache
 from geoapp.services.coverage import CoverageService, Payload, payload
+from geoapp.services.topopack import PACKED_MIMETYPE, pack_arcs, pack_geometries, pack_topology
 from geoapp.storage.base import Store
 
 MIMETYPE = "application/topo+json"
-SIMPLIFY_M = 45.0
-GRID_M = 5.0
+SIMPLIFY_M = 42.5
+GRID_M = 10.0
 MAX_DISPLACEMENT_M = SIMPLIFY_M + GRID_M / math.sqrt(2)
+# A map served by area (too many communes to send at once) first shows its districts at a
+# country's zoom (6: about 2.3 km a pixel at the equator): 300 m is well under a pixel.
+AREA_SIMPLIFY_M = 300.0
+AREA_GRID_M = 50.0
+CELL_DEG = 1.0
 # Metres per degree: a degree of latitude is at most 111,694 m; a degree of longitude at most
 # 111,320 m (at the equator). Dividing metres by the larger figure errs on the safe side.
 M_PER_DEGREE_MAX = 111_694.0
@@ -69,14 +81,23 @@ def grid_transform(bounds: tuple[float, float, float, float], grid_m: float = GR
 class Shapes:
     """The geometry part of a map topology, pre-serialised.
 
-    ``head`` holds the topology's ``arcs`` and ``transform`` members as JSON text;
-    ``objects`` maps an object name to its ``(code, geometry JSON)`` pairs, in layer order,
-    where the geometry JSON lacks only its properties and closing brace. ``n_points`` counts
-    the arcs' points; ``restored_arcs`` the arcs kept unsimplified to keep polygons valid.
+    ``arcs`` holds the delta-encoded arcs as JSON text (``n_arcs`` of them), ``transform`` the
+    topology's transform as JSON text, ``packed_arcs`` and ``packed_geometries`` the arcs and
+    the geometries packed (``geoapp.services.topopack``); ``objects`` maps an object name to
+    its ``(code, geometry JSON)`` pairs, in layer order, where the geometry JSON lacks only its
+    properties and closing brace; ``lines`` (absolute integer arcs) and ``geometries`` ((code,
+    geometry) pairs per object) are the same, unserialised, for ``subset_shapes``. ``n_points``
+    counts the arcs' points; ``restored_arcs`` the arcs kept unsimplified to keep polygons valid.
     """
 
-    head: str
+    arcs: str
+    transform: str
+    packed_arcs: bytes
+    packed_geometries: bytes
     objects: dict[str, list[tuple[str, str]]]
+    lines: tuple[np.ndarray, ...]
+    geometries: dict[str, list[tuple[str, dict[str, Any]]]]
+    n_arcs: int
     n_points: int
     restored_arcs: int = 0
     max_displacement_m: float = MAX_DISPLACEMENT_M
@@ -192,37 +213,97 @@ def build_shapes(
             lines[index] = original[index]
         restored |= newly
         candidates = [g for g in geometries if newly.intersection(_arc_indices(g))]
-    head = (
-        '"arcs":'
-        + json.dumps(_delta_arcs(lines), separators=(",", ":"))
-        + ',"transform":'
-        + json.dumps(data["transform"], separators=(",", ":"))
+    objects = {
+        name: [
+            (
+                str((geometry.get("properties") or {}).get(code, "")),
+                {k: v for k, v in geometry.items() if k not in ("properties", "id", "bbox")},
+            )
+            for geometry in data["objects"][name]["geometries"]
+        ]
+        for name, (_, code) in layers.items()
+    }
+    return _assemble(lines, data["transform"], objects, len(restored))
+
+
+def _assemble(
+    lines: list[np.ndarray],
+    transform: dict[str, Any],
+    geometries: dict[str, list[tuple[str, dict[str, Any]]]],
+    restored_arcs: int = 0,
+) -> Shapes:
+    """``Shapes`` of absolute integer arcs and (code, geometry) pairs per object."""
+    delta_arcs = _delta_arcs(lines)
+    return Shapes(
+        arcs=json.dumps(delta_arcs, separators=(",", ":")),
+        transform=json.dumps(transform, separators=(",", ":")),
+        packed_arcs=pack_arcs(delta_arcs),
+        packed_geometries=pack_geometries([[g for _, g in pairs] for pairs in geometries.values()]),
+        objects={
+            name: [(code, json.dumps(g, separators=(",", ":"))[:-1]) for code, g in pairs]
+            for name, pairs in geometries.items()
+        },
+        lines=tuple(lines),
+        geometries=geometries,
+        n_arcs=len(lines),
+        n_points=sum(len(line) for line in lines),
+        restored_arcs=restored_arcs,
     )
-    objects: dict[str, list[tuple[str, str]]] = {}
-    for name, (_, code) in layers.items():
-        pairs = []
-        for geometry in data["objects"][name]["geometries"]:
-            key = str((geometry.get("properties") or {}).get(code, ""))
-            shape = {k: v for k, v in geometry.items() if k not in ("properties", "id", "bbox")}
-            text = json.dumps(shape, separators=(",", ":"))
-            pairs.append((key, text[:-1]))
-        objects[name] = pairs
-    return Shapes(head, objects, sum(len(line) for line in lines), len(restored))
 
 
-def topojson_bytes(shapes: Shapes, properties: dict[str, dict[str, dict[str, Any]]]) -> bytes:
-    """The TopoJSON text of ``shapes`` with ``properties`` (object -> code -> properties)."""
+def _renumber(arcs: Any, new_index: dict[int, int]) -> Any:
+    """TopoJSON arc references (nested lists of ints, ``~i`` for reversed) renumbered."""
+    if isinstance(arcs, int):
+        return new_index[arcs] if arcs >= 0 else ~new_index[~arcs]
+    return [_renumber(item, new_index) for item in arcs]
+
+
+def subset_shapes(shapes: Shapes, name: str, codes: Collection[str]) -> Shapes:
+    """The geometries of object ``name`` whose code is in ``codes``, with only the arcs they
+    use (renumbered): a piece of the topology, with no geometry work."""
+    wanted = set(codes)
+    kept = [(code, g) for code, g in shapes.geometries[name] if code in wanted]
+    used = sorted({i for _, g in kept for i in _arc_indices(g)})
+    new_index = {old: new for new, old in enumerate(used)}
+    renumbered = [
+        (code, {**g, "arcs": _renumber(g["arcs"], new_index)} if "arcs" in g else dict(g))
+        for code, g in kept
+    ]
+    return _assemble(
+        [shapes.lines[i] for i in used], json.loads(shapes.transform), {name: renumbered}
+    )
+
+
+def topojson_bytes(
+    shapes: Shapes, properties: dict[str, dict[str, dict[str, Any]]], packed: bool = False
+) -> bytes:
+    """The TopoJSON text of ``shapes`` with ``properties`` (object -> code -> properties).
+
+    ``packed``: the JSON part of the packed topology (``pack_shapes``): no arcs, only their
+    count as ``packed_arcs``, and geometries reduced to their properties.
+    """
     parts = []
     for name, pairs in shapes.objects.items():
         props = properties.get(name, {})
         geometries = ",".join(
-            shape + ',"properties":' + json.dumps(props.get(code, {}), ensure_ascii=False) + "}"
+            ("{" if packed else shape + ",")
+            + '"properties":'
+            + json.dumps(props.get(code, {}), ensure_ascii=False)
+            + "}"
             for code, shape in pairs
         )
         parts.append(
             json.dumps(name) + ':{"type":"GeometryCollection","geometries":[' + geometries + "]}"
         )
-    return ('{"type":"Topology",' + shapes.head + ',"objects":{' + ",".join(parts) + "}}").encode()
+    arcs = f'"arcs":[],"packed_arcs":{shapes.n_arcs}' if packed else '"arcs":' + shapes.arcs
+    head = '{"type":"Topology",' + arcs + ',"transform":' + shapes.transform
+    return (head + ',"objects":{' + ",".join(parts) + "}}").encode()
+
+
+def pack_shapes(shapes: Shapes, properties: dict[str, dict[str, dict[str, Any]]]) -> bytes:
+    """The packed topology (``geoapp.services.topopack``) of ``shapes`` with ``properties``."""
+    head = topojson_bytes(shapes, properties, packed=True)
+    return pack_topology(head, shapes.packed_arcs, shapes.packed_geometries)
 
 
 def _properties_by(body: bytes, code: str) -> dict[str, dict[str, Any]]:
@@ -231,15 +312,29 @@ def _properties_by(body: bytes, code: str) -> dict[str, dict[str, Any]]:
 
 
 class MapTopologyService:
-    """The coverage map's communes and districts as TopoJSON, cached per data version."""
+    """The coverage map's communes and districts as TopoJSON, cached per data version.
 
-    def __init__(self, store: Store, coverage: CoverageService) -> None:
+    An edition with more than ``full_communes_max`` communes is served *by area*: the map's
+    topology holds the districts alone, simplified for the low zoom that shows them all
+    (``AREA_SIMPLIFY_M``), and the communes come in cells of ``CELL_DEG`` degrees
+    (``communes_cell``) once the map is zoomed in far enough to draw them.
+    """
+
+    def __init__(
+        self, store: Store, coverage: CoverageService, full_communes_max: int = 2000
+    ) -> None:
         self.store = store
         self.coverage = coverage
+        self.full_communes_max = full_communes_max
         self._cache = LruCache(max_entries=32)
+        self._cells = LruCache(max_entries=512)
 
     def _cached(self, *key: Any, compute):
         return self._cache.get_or_compute((self.store.data_version(), *key), compute)
+
+    def by_area(self, edition: str) -> bool:
+        """Whether ``edition`` has too many communes to send at once."""
+        return len(self.store.communes(edition, "display")) > self.full_communes_max
 
     def shapes(self, edition: str) -> Shapes:
         """Communes of ``edition`` and the 2020 districts, in one topology (geometry only)."""
@@ -254,26 +349,89 @@ class MapTopologyService:
 
         return self._cached("shapes", edition, compute=build)
 
-    def map_topojson(self, edition: str, params: cov.CoverageParams) -> Payload:
-        """Objects ``communes`` and ``districts`` with the GeoJSON layers' properties."""
+    def area_shapes(self) -> Shapes:
+        """The districts alone, simplified for a low zoom (first load of a map by area)."""
 
-        def build() -> Payload:
+        def build() -> Shapes:
+            districts = self.store.districts("full")
+            return build_shapes(
+                {"districts": (districts, "district_code")}, AREA_SIMPLIFY_M, AREA_GRID_M
+            )
+
+        return self._cached("area_shapes", compute=build)
+
+    def cell_codes(self, edition: str) -> dict[tuple[int, int], frozenset[str]]:
+        """Commune codes by cell ``(floor(lon / CELL_DEG), floor(lat / CELL_DEG))`` of their
+        representative point (inside the commune), so each commune is in exactly one cell."""
+
+        def build() -> dict[tuple[int, int], frozenset[str]]:
+            communes = self.store.communes(edition, "full")
+            points = communes.geometry.representative_point()
+            xs = np.floor(points.x.to_numpy() / CELL_DEG).astype(int).tolist()
+            ys = np.floor(points.y.to_numpy() / CELL_DEG).astype(int).tolist()
+            cells: dict[tuple[int, int], set[str]] = {}
+            for code, x, y in zip(communes["commune_code"].astype(str), xs, ys, strict=True):
+                cells.setdefault((x, y), set()).add(code)
+            return {cell: frozenset(codes) for cell, codes in cells.items()}
+
+        return self._cached("cells", edition, compute=build)
+
+    def _properties(self, edition: str, params: cov.CoverageParams) -> dict[str, dict]:
+        def build() -> dict[str, dict]:
             communes = self.coverage.communes_geojson(edition, params)
             districts = self.coverage.districts_geojson(params)
-            properties = {
+            return {
                 "communes": _properties_by(communes.body, "commune_code"),
                 "districts": _properties_by(districts.body, "district_code"),
             }
-            return payload(topojson_bytes(self.shapes(edition), properties), MIMETYPE)
+
+        return self._cached("properties", edition, params, compute=build)
+
+    def _map_shapes(self, edition: str) -> Shapes:
+        return self.area_shapes() if self.by_area(edition) else self.shapes(edition)
+
+    def map_topojson(self, edition: str, params: cov.CoverageParams) -> Payload:
+        """Objects ``communes`` and ``districts`` with the GeoJSON layers' properties (only
+        ``districts`` for an edition served by area)."""
+
+        def build() -> Payload:
+            properties = self._properties(edition, params)
+            return payload(topojson_bytes(self._map_shapes(edition), properties), MIMETYPE)
 
         return self._cached("map.topojson", edition, params, compute=build)
+
+    def map_topopack(self, edition: str, params: cov.CoverageParams) -> Payload:
+        """``map_topojson`` packed (``pack_shapes``): what the map page loads."""
+
+        def build() -> Payload:
+            return payload(
+                pack_shapes(self._map_shapes(edition), self._properties(edition, params)),
+                PACKED_MIMETYPE,
+            )
+
+        return self._cached("map.topopack", edition, params, compute=build)
+
+    def communes_cell(
+        self, edition: str, params: cov.CoverageParams, cell: tuple[int, int]
+    ) -> Payload:
+        """Packed topology (object ``communes``) of the communes of one cell: the piece of the
+        edition's topology they use, with their properties. An empty cell has no geometries."""
+
+        def build() -> Payload:
+            codes = self.cell_codes(edition).get(cell, frozenset())
+            piece = subset_shapes(self.shapes(edition), "communes", codes)
+            properties = {"communes": self._properties(edition, params)["communes"]}
+            return payload(pack_shapes(piece, properties), PACKED_MIMETYPE)
+
+        key = (self.store.data_version(), edition, params, cell)
+        return self._cells.get_or_compute(key, build)
 
 
 def decode(topology: dict[str, Any], name: str) -> list[tuple[dict[str, Any], Any]]:
     """``(properties, shapely geometry)`` of each geometry of object ``name`` (EPSG:4326).
 
     The inverse of the encoding above, for checks and the benchmark (browsers use
-    topojson-client's ``feature``).
+    ``topologyFeatures`` in static/js/coverage-map.js).
     """
     transform = topology["transform"]
     scale = np.asarray(transform["scale"], dtype=float)

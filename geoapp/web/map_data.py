@@ -1,4 +1,6 @@
-"""``/api/map.topojson``: the coverage map's communes and districts in one compact TopoJSON.
+"""``/api/map.topojson``: the coverage map's communes and districts in one compact TopoJSON;
+``/api/map.topopack``: the same packed (``geoapp.services.topopack``), which the map page loads;
+``/api/communes.topopack?cell=x,y``: the communes of one cell, for an edition mapped by area.
 
 Takes the coverage parameters of ``/api/communes.geojson`` (edition, target, min_stars, as_of,
 ...). Objects ``communes`` and ``districts`` carry the same properties as the GeoJSON layers;
@@ -8,7 +10,7 @@ coordinates are EPSG:4326 after applying the topology's ``transform``. See
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 
 from geoapp.services.topology import MapTopologyService
 from geoapp.web.state import app_state
@@ -21,7 +23,9 @@ def topology_service() -> MapTopologyService:
     extensions = current_app.extensions
     if "geoapp.topology" not in extensions:
         state = app_state()
-        extensions["geoapp.topology"] = MapTopologyService(state.store, state.coverage)
+        extensions["geoapp.topology"] = MapTopologyService(
+            state.store, state.coverage, state.settings.map_full_communes_max
+        )
     return extensions["geoapp.topology"]
 
 
@@ -31,3 +35,21 @@ def map_topojson() -> Response:
 
     edition, params = _coverage_query()
     return send_payload(topology_service().map_topojson(edition, params))
+
+
+@bp.get("/map.topopack")
+def map_topopack() -> Response:
+    from geoapp.web.api import _coverage_query, send_payload
+
+    edition, params = _coverage_query()
+    return send_payload(topology_service().map_topopack(edition, params))
+
+
+@bp.get("/communes.topopack")
+def communes_topopack() -> Response:
+    from geoapp.web.api import _coverage_query, send_payload
+    from geoapp.web.params import parse_cell
+
+    edition, params = _coverage_query()
+    cell = parse_cell(request.args)
+    return send_payload(topology_service().communes_cell(edition, params, cell))

@@ -65,7 +65,11 @@ def status_labels() -> dict[str, str]:
 def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
     """The map shell's configuration: its layers load with the coverage filters of ``query``;
     ``options`` are further ``MapConfig`` fields (bounds, embed, focus)."""
+    from geoapp.services.topology import CELL_DEG
+    from geoapp.web.map_data import topology_service
+
     settings = app_state().settings
+    by_area = topology_service().by_area(query["edition"])
     return MapConfig(
         static_url=url_for("static", filename="").rstrip("/"),
         tile_url=settings.tile_url,
@@ -76,7 +80,10 @@ def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
         producers_url=url_for("api.producers_geojson"),
         outlets_url=url_for("api.outlets_geojson"),
         labels=map_labels(),
-        topology_url=url_for("map_data.map_topojson", **query),
+        topology_url=url_for("map_data.map_topopack", **query),
+        cluster_from_points=settings.cluster_from_points,
+        communes_cell_url=url_for("map_data.communes_topopack", **query) if by_area else "",
+        cell_deg=CELL_DEG,
         **options,
     )
 

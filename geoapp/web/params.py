@@ -77,6 +77,22 @@ def parse_float(args: Mapping[str, str], name: str, low: float, high: float) -> 
     return number
 
 
+def parse_cell(args: Mapping[str, str], name: str = "cell") -> tuple[int, int]:
+    """A map cell ``"x,y"``: whole numbers, the cell's west and south edges in cells of
+    ``CELL_DEG`` degrees (``-180 <= x < 180``, ``-90 <= y < 90`` for 1-degree cells)."""
+    value = _raw(args, name)
+    if value is None:
+        raise BadParameter(name, "", "required: the cell as x,y (whole numbers)")
+    parts = value.split(",")
+    try:
+        x, y = (int(part) for part in parts)
+    except ValueError:
+        raise BadParameter(name, value, "not two whole numbers x,y") from None
+    if not (-180 <= x < 180 and -90 <= y < 90):
+        raise BadParameter(name, value, "outside -180 <= x < 180, -90 <= y < 90")
+    return x, y
+
+
 def parse_date(args: Mapping[str, str], name: str) -> dt.date | None:
     value = _raw(args, name)
     if value is None:

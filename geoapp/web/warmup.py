@@ -35,12 +35,32 @@ def warm_urls(app: Flask) -> Iterator[str]:
     """The URLs a first visit to each edition's map loads from the service."""
     for edition in EDITIONS:
         yield f"/?edition={edition}"
+        yield f"/api/map.topopack?edition={edition}"
         yield f"/api/map.topojson?edition={edition}"
         yield f"/api/communes.geojson?edition={edition}"
         yield f"/api/districts.geojson?edition={edition}"
     yield "/"
     yield "/api/producers.geojson"
     yield "/api/outlets.geojson"
+    yield from area_cell_urls(app)
+
+
+def area_cell_urls(app: Flask) -> Iterator[str]:
+    """For an edition mapped by area, one cell of communes: building it builds the edition's
+    whole topology, which every other cell is then cut from."""
+    from geoapp.storage.base import DataMissingError
+    from geoapp.web.map_data import topology_service
+
+    with app.app_context():
+        service = topology_service()
+        for edition in EDITIONS:
+            try:
+                cells = service.cell_codes(edition) if service.by_area(edition) else {}
+            except DataMissingError:
+                continue
+            if cells:
+                x, y = min(cells)
+                yield f"/api/communes.topopack?edition={edition}&cell={x},{y}"
 
 
 def release_free_memory() -> None:

@@ -109,19 +109,225 @@
     });
   }
 
-  /* Communes and districts: one TopoJSON (shared, quantised arcs) when cfg.urls.topology is
-   * set and topojson-client is loaded, else the two GeoJSON layers. */
+  var PACKED_TYPE = "application/vnd.ocop.topopack";
+  var PACKED_MAGIC = "OCOPTP1\n";
+
+  /* A packed topology, as geoapp/services/topopack.py describes it: magic, the JSON part's
+   * length (4 bytes, little-endian), the TopoJSON without arcs and with bare geometries, then
+   * unsigned LEB128 varints (signed ones zigzag: 0, -1, 1 -> 0, 1, 2): the arcs (lengths,
+   * every x, every y; an arc's first position relative to the previous arc's end) and the
+   * geometries (kind, polygons, rings, arc indices relative to the one before). */
+  var GEOMETRY_KINDS = [null, "Polygon", "MultiPolygon"];
+
+  function unpackTopology(buffer) {
+    var bytes = new Uint8Array(buffer);
+    var start = PACKED_MAGIC.length + 4;
+    for (var m = 0; m < PACKED_MAGIC.length; m++) {
+      if (bytes[m] !== PACKED_MAGIC.charCodeAt(m)) throw new Error("not a packed topology");
+    }
+    var headLength = new DataView(buffer).getUint32(PACKED_MAGIC.length, true);
+    var topo = JSON.parse(new TextDecoder().decode(bytes.subarray(start, start + headLength)));
+    var pos = start + headLength;
+    function next() {
+      var value = 0, scale = 1, b;
+      do {
+        if (pos >= bytes.length) throw new Error("packed topology: ends early");
+        b = bytes[pos++];
+        value += (b & 127) * scale;
+        scale *= 128;
+      } while (b & 128);
+      return value;
+    }
+    function signed() {
+      var n = next();
+      return n % 2 ? -(n + 1) / 2 : n / 2;
+    }
+    var n = topo.packed_arcs, lengths = [], arcs = [], i, j;
+    for (i = 0; i < n; i++) lengths.push(next());
+    for (i = 0; i < n; i++) {
+      var arc = new Array(lengths[i]);
+      for (j = 0; j < lengths[i]; j++) arc[j] = [signed(), 0];
+      arcs.push(arc);
+    }
+    for (i = 0; i < n; i++) {
+      for (j = 0; j < lengths[i]; j++) arcs[i][j][1] = signed();
+    }
+    var lastX = 0, lastY = 0;
+    for (i = 0; i < n; i++) {
+      arcs[i][0][0] += lastX;
+      arcs[i][0][1] += lastY;
+      lastX = 0;
+      lastY = 0;
+      for (j = 0; j < lengths[i]; j++) {
+        lastX += arcs[i][j][0];
+        lastY += arcs[i][j][1];
+      }
+    }
+    delete topo.packed_arcs;
+    topo.arcs = arcs;
+    Object.keys(topo.objects).forEach(function (name) {
+      var previous = 0;
+      function rings() {
+        var out = [];
+        for (var r = next(); r > 0; r--) {
+          var ring = [];
+          for (var a = next(); a > 0; a--) {
+            previous += signed();
+            ring.push(previous);
+          }
+          out.push(ring);
+        }
+        return out;
+      }
+      topo.objects[name].geometries = topo.objects[name].geometries.map(function (g) {
+        var kind = GEOMETRY_KINDS[next()];
+        if (kind === undefined) throw new Error("packed topology: unknown geometry kind");
+        var shape = { type: kind };
+        if (kind === "Polygon") shape.arcs = rings();
+        if (kind === "MultiPolygon") {
+          shape.arcs = [];
+          for (var p = next(); p > 0; p--) shape.arcs.push(rings());
+        }
+        shape.properties = g.properties;
+        return shape;
+      });
+    });
+    if (pos !== bytes.length) throw new Error("packed topology: bytes left over");
+    return topo;
+  }
+
+  function fetchTopology(url) {
+    return fetch(url, { credentials: "same-origin" }).then(function (response) {
+      if (!response.ok) throw new Error(url + ": HTTP " + response.status);
+      var type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
+      return type === PACKED_TYPE ? response.arrayBuffer().then(unpackTopology) : response.json();
+    });
+  }
+
+  /* The GeoJSON FeatureCollection of one object of a quantised TopoJSON (Polygon and
+   * MultiPolygon geometries, as the service writes them): each ring joins its arcs, reversing
+   * those given as ~index and dropping the point an arc shares with the one before. */
+  function topologyFeatures(topo, name) {
+    var t = topo.transform;
+    var kx = t.scale[0], ky = t.scale[1], dx = t.translate[0], dy = t.translate[1];
+    var lines = topo.arcs.map(function (arc) {
+      var x = 0, y = 0;
+      return arc.map(function (p) {
+        x += p[0];
+        y += p[1];
+        return [x * kx + dx, y * ky + dy];
+      });
+    });
+    function ring(indices) {
+      var points = [];
+      indices.forEach(function (index, n) {
+        var line = index >= 0 ? lines[index] : lines[~index].slice().reverse();
+        for (var i = n ? 1 : 0; i < line.length; i++) points.push(line[i]);
+      });
+      return points;
+    }
+    function polygon(rings) { return rings.map(ring); }
+    function geometry(g) {
+      if (g.type === "Polygon") return { type: "Polygon", coordinates: polygon(g.arcs) };
+      if (g.type === "MultiPolygon") {
+        return { type: "MultiPolygon", coordinates: g.arcs.map(polygon) };
+      }
+      return null;
+    }
+    return {
+      type: "FeatureCollection",
+      features: topo.objects[name].geometries.map(function (g) {
+        return { type: "Feature", properties: g.properties || {}, geometry: geometry(g) };
+      }),
+    };
+  }
+
+  /* Communes and districts: one topology (shared, quantised arcs; packed or TopoJSON) when
+   * cfg.urls.topology is set, else the two GeoJSON layers. */
   function boundaryLoads(cfg) {
-    if (!cfg.urls.topology || !window.topojson) {
+    if (cfg.byArea) {  // districts now, the communes cell by cell (loadCells)
+      var districtTopology = fetchTopology(cfg.urls.topology);
+      return {
+        communes: Promise.resolve({ type: "FeatureCollection", features: [] }),
+        districts: districtTopology.then(function (topo) {
+          return topologyFeatures(topo, "districts");
+        }),
+      };
+    }
+    if (!cfg.urls.topology) {
       return { communes: fetchJson(cfg.urls.communes), districts: fetchJson(cfg.urls.districts) };
     }
-    var topology = fetchJson(cfg.urls.topology);
+    var topology = fetchTopology(cfg.urls.topology);
     function layer(name) {
-      return topology.then(function (topo) {
-        return window.topojson.feature(topo, topo.objects[name]);
-      });
+      return topology.then(function (topo) { return topologyFeatures(topo, name); });
     }
     return { communes: layer("communes"), districts: layer("districts") };
+  }
+
+  /* A map by area (too many communes to send at once): from cfg.byArea.minZoom on, the
+   * communes of every visible cell of cfg.byArea.cellDeg degrees are fetched once each. */
+  var MAX_CELLS_AT_ONCE = 64;
+
+  function loadCells(map, cfg, communes, loaded) {
+    var area = cfg.byArea;
+    if (map.getZoom() < area.minZoom) return Promise.resolve();
+    var b = map.getBounds(), size = area.cellDeg, jobs = [];
+    var x0 = Math.floor(Math.max(-180, b.getWest()) / size);
+    var x1 = Math.floor(Math.min(179.999, b.getEast()) / size);
+    var y0 = Math.floor(Math.max(-90, b.getSouth()) / size);
+    var y1 = Math.floor(Math.min(89.999, b.getNorth()) / size);
+    for (var x = x0; x <= x1; x++) {
+      for (var y = y0; y <= y1 && jobs.length < MAX_CELLS_AT_ONCE; y++) {
+        var key = x + "," + y;
+        if (loaded[key]) continue;
+        var url = new URL(area.url, window.location.href);
+        url.searchParams.set("cell", key);
+        loaded[key] = fetchTopology(url.toString()).then(function (topo) {
+          communes.addData(topologyFeatures(topo, "communes"));
+        });
+        loaded[key].catch(function (k) { return function () { delete loaded[k]; }; }(key));
+        jobs.push(loaded[key]);
+      }
+    }
+    return Promise.all(jobs);
+  }
+
+  /* A district's fill on a map by area, zoomed out: the status its communes add up to. */
+  function districtArea(cfg, map, p) {
+    var status = !p.n_communes ? "no_data"
+      : p.communes_met === p.n_communes ? "met"
+      : p.communes_met + p.communes_below > 0 ? "below" : "none";
+    var zoomedOut = map.getZoom() < cfg.byArea.minZoom;
+    return {
+      fill: zoomedOut,
+      fillColor: cfg.statusColours[status] || "#ffffff",
+      fillOpacity: 0.6,
+      color: "#1a1a1a",
+      weight: zoomedOut ? 1 : 2,
+    };
+  }
+
+  /* Leaflet.markercluster, fetched only when a map has more producers than
+   * cluster.fromPoints: a first visit to a small map does not pay for it. */
+  var clusterPlugin = null;
+
+  function loadClusterPlugin(cluster) {
+    if (window.L && L.markerClusterGroup) return Promise.resolve();
+    if (clusterPlugin) return clusterPlugin;
+    cluster.css.forEach(function (href) {
+      var link = document.createElement("link");
+      link.rel = "stylesheet";
+      link.href = href;
+      document.head.appendChild(link);
+    });
+    clusterPlugin = new Promise(function (resolve, reject) {
+      var script = document.createElement("script");
+      script.src = cluster.js;
+      script.onload = function () { resolve(); };
+      script.onerror = function () { reject(new Error(cluster.js + ": not loaded")); };
+      document.head.appendChild(script);
+    });
+    return clusterPlugin;
   }
 
   function showError(map, message) {
@@ -179,7 +385,9 @@
     var state = { map: map, layers: {} };
     window.ocopMap = state;
     var view = readView();
-    if (view.center) map.setView(view.center, view.zoom);
+    // No animation: the page opens on this view (an animated zoom would still be running
+    // when the layers arrive, and then reset any zoom made meanwhile).
+    if (view.center) map.setView(view.center, view.zoom, { animate: false });
     if (cfg.embed) {  // inside another page: the wheel scrolls that page until the map is clicked
       map.scrollWheelZoom.disable();
       map.once("click", function () { map.scrollWheelZoom.enable(); });
@@ -205,12 +413,20 @@
         layer.bindPopup(communePopup(cfg, f.properties));
       },
     });
-    var districts = L.geoJSON(null, {
-      interactive: false,
-      style: { className: "district-shape", fill: false, color: "#1a1a1a", weight: 2 },
-    });
+    var districts = cfg.byArea
+      ? L.geoJSON(null, {
+        className: "district-shape district-area",
+        style: function (f) { return districtArea(cfg, map, f.properties); },
+        onEachFeature: function (f, layer) {
+          layer.bindTooltip(districtTooltip(cfg, f.properties), { sticky: true });
+        },
+      })
+      : L.geoJSON(null, {
+        interactive: false,
+        style: { className: "district-shape", fill: false, color: "#1a1a1a", weight: 2 },
+      });
     var districtLabels = L.layerGroup();
-    var producers = L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false });
+    var producers = L.layerGroup();  // holds the markers, or a cluster group when many
     var outlets = L.layerGroup();
 
     var boundaries = boundaryLoads(cfg);
@@ -220,6 +436,7 @@
       }),
       boundaries.districts.then(function (data) {
         districts.addData(data);
+        if (cfg.byArea) return;  // hundreds of districts: their own tooltips name them
         data.features.forEach(function (f) {
           var p = f.properties;
           L.marker([p.label_lat, p.label_lon], {
@@ -229,14 +446,21 @@
         });
       }),
       fetchJson(cfg.urls.producers).then(function (data) {
-        data.features.forEach(function (f) {
-          var p = f.properties;
-          var c = f.geometry.coordinates;
-          var colour = cfg.groupColours[p.main_group] || cfg.otherGroupColour;
-          L.circleMarker([c[1], c[0]], {
-            radius: 7, color: "#222", weight: 1, fillColor: colour, fillOpacity: 0.95,
-            className: "producer-marker",
-          }).bindPopup(producerPopup(cfg, p)).addTo(producers);
+        var many = data.features.length > cfg.cluster.fromPoints;
+        return (many ? loadClusterPlugin(cfg.cluster) : Promise.resolve()).then(function () {
+          var target = many
+            ? L.markerClusterGroup({ maxClusterRadius: 40, showCoverageOnHover: false })
+            : producers;
+          data.features.forEach(function (f) {
+            var p = f.properties;
+            var c = f.geometry.coordinates;
+            var colour = cfg.groupColours[p.main_group] || cfg.otherGroupColour;
+            L.circleMarker([c[1], c[0]], {
+              radius: 7, color: "#222", weight: 1, fillColor: colour, fillOpacity: 0.95,
+              className: "producer-marker",
+            }).bindPopup(producerPopup(cfg, p)).addTo(target);
+          });
+          if (many) producers.addLayer(target);
         });
       }),
       fetchJson(cfg.urls.outlets).then(function (data) {
@@ -269,12 +493,28 @@
     Promise.all(loads).then(function () {
       var keep = view.center || (cfg.focus && (cfg.focus.district || cfg.focus.commune));
       if (!keep && communes.getLayers().length) map.fitBounds(scoredBounds(communes));
+      else if (!keep && cfg.byArea && districts.getLayers().length) {
+        map.fitBounds(districts.getBounds());
+      }
       document.body.setAttribute("data-map-ready", "true");
+      if (cfg.byArea) {
+        var loaded = {};
+        var refresh = function () {
+          districts.setStyle(function (f) { return districtArea(cfg, map, f.properties); });
+          loadCells(map, cfg, communes, loaded).catch(function (err) {
+            showError(map, label(cfg, "load_error") + " " + err.message);
+          });
+        };
+        map.on("moveend", refresh);
+        refresh();
+      }
     }).catch(function (err) {
       showError(map, label(cfg, "load_error") + " " + err.message);
       document.body.setAttribute("data-map-ready", "error");
     });
   }
 
-  window.OcopMap = { init: init, esc: esc };
+  window.OcopMap = {
+    init: init, esc: esc, unpackTopology: unpackTopology, topologyFeatures: topologyFeatures,
+  };
 })();

@@ -81,17 +81,23 @@
     }
   }
 
+  function show() {
+    var dialog = document.getElementById("export-dialog");
+    if (!dialog) return;
+    document.getElementById("export-status").textContent = "";
+    refresh(dialog);
+    if (dialog.showModal) dialog.showModal();
+    else dialog.setAttribute("open", "");
+  }
+
+  /* Loaded by the page on the first click of "Embed / Export" (_export_dialog.html), which
+   * then calls OcopExport.open(); later clicks come here directly. */
   function setup() {
     var open = document.getElementById("export-open");
     var dialog = document.getElementById("export-dialog");
     if (!open || !dialog) return;
     var status = document.getElementById("export-status");
-    open.addEventListener("click", function () {
-      status.textContent = "";
-      refresh(dialog);
-      if (dialog.showModal) dialog.showModal();
-      else dialog.setAttribute("open", "");
-    });
+    open.addEventListener("click", show);
     ["export-width", "export-height"].forEach(function (id) {
       document.getElementById(id).addEventListener("change", function () { refresh(dialog); });
     });
@@ -104,5 +110,5 @@
 
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setup);
   else setup();
-  window.OcopExport = { refresh: refresh };
+  window.OcopExport = { refresh: refresh, open: show };
 })();

@@ -106,6 +106,10 @@ def test_a_non_embed_page_refuses_to_be_framed(page, live_server, host):
     assert any("frame-ancestors" in text for text in blocked)
 
 
+def scripts_loaded(page) -> list[str]:
+    return page.evaluate("[...document.scripts].map((s) => s.src).filter(Boolean)")
+
+
 def test_permalink_reproduces_the_view_and_export_gives_links(page, live_server):
     page.goto(live_server.url + "/?edition=2020&target=1&lang=en")
     page.wait_for_selector("body[data-map-ready=true]", timeout=30_000)
@@ -120,9 +124,10 @@ def test_permalink_reproduces_the_view_and_export_gives_links(page, live_server)
     assert query["target"] == ["1"] and query["lang"] == ["en"]
     assert "producers" not in query["layers"][0].split(",")
     # the export dialog offers this very view
+    assert not any(r.endswith("/js/export.js") for r in scripts_loaded(page))  # not yet
     page.locator("#export-open").click()
     dialog = page.locator("#export-dialog")
-    assert dialog.is_visible()
+    dialog.wait_for(state="visible", timeout=10_000)
     permalink = page.locator("#export-permalink").input_value()
     assert permalink == page.url
     snippet = page.locator("#export-snippet").input_value()

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+import shapely
+
+from geoapp.services.topology import decode
 
 pytestmark = [pytest.mark.browser, pytest.mark.realdata]
 
@@ -43,3 +47,56 @@ def test_edition_2025_draws_94_communes(page, live_server):
     page.wait_for_selector("body[data-map-ready=true]", timeout=30_000)
     assert page.locator("path.commune-shape").count() == 94
     assert page.locator("path.commune-shape.status-no_data").count() == 16
+
+
+@pytest.mark.parametrize("edition", ["2020", "2025"])
+def test_the_browser_reads_the_packed_topology_as_the_service_wrote_it(
+    page, live_server, real_client, edition
+):
+    """coverage-map.js decodes what pack_topology wrote (the same arcs, objects and transform)
+    and turns it into the same shapes as the Python decoder."""
+    page.goto(live_server.url + f"/?edition={edition}")
+    page.wait_for_selector("body[data-map-ready=true]", timeout=30_000)
+    got = page.evaluate(
+        """async (edition) => {
+          const q = "?edition=" + edition;
+          const packed = await (await fetch("/api/map.topopack" + q)).arrayBuffer();
+          const plain = await (await fetch("/api/map.topojson" + q)).json();
+          const topo = OcopMap.unpackTopology(packed);
+          return {
+            same: [JSON.stringify(topo.arcs) === JSON.stringify(plain.arcs),
+                   JSON.stringify(topo.objects) === JSON.stringify(plain.objects),
+                   JSON.stringify(topo.transform) === JSON.stringify(plain.transform)],
+            communes: OcopMap.topologyFeatures(topo, "communes"),
+            districts: OcopMap.topologyFeatures(topo, "districts"),
+          };
+        }""",
+        edition,
+    )
+    assert got["same"] == [True, True, True]
+    topology = json.loads(real_client.get(f"/api/map.topojson?edition={edition}").data)
+    for name in ("communes", "districts"):
+        expected = decode(topology, name)
+        features = got[name]["features"]
+        assert len(features) == len(expected) > 0
+        for feature, (properties, shape) in zip(features, expected, strict=True):
+            assert feature["properties"] == properties
+            drawn = shapely.geometry.shape(feature["geometry"])
+            assert drawn.equals_exact(shape, 1e-9), properties
+
+
+def test_many_producers_are_clustered_with_the_plugin_fetched_then(page, real_app):
+    """Above cluster_from_points the map fetches Leaflet.markercluster and clusters markers."""
+    from geoapp import create_app
+    from tests.browser.conftest import LiveServer
+
+    app = create_app({"testing": True, "tile_url": "none", "cluster_from_points": 10})
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    with LiveServer(app) as server:
+        page.goto(server.url + "/")
+        page.wait_for_selector("body[data-map-ready=true]", timeout=30_000)
+        assert page.locator(".marker-cluster").count() >= 1
+        assert page.locator("path.commune-shape").count() == 241
+    assert sum("leaflet.markercluster.js" in url for url in asked) == 1
+    assert sum("MarkerCluster" in url and url.endswith(".css") for url in asked) == 2

@@ -55,9 +55,9 @@ def test_map_works_with_no_tiles_and_nothing_outside_the_service(page, live_serv
     assert seen["blocked"] == []
     assert errors == []
     paths = [urlsplit(url).path for url in seen["service"]]
-    assert "/api/map.topojson" in paths  # boundaries came as TopoJSON ...
+    assert "/api/map.topopack" in paths  # boundaries came as one packed topology ...
     assert "/api/communes.geojson" not in paths  # ... not as the two GeoJSON layers
-    assert any(p.endswith("topojson-client.min.js") for p in paths)
+    assert not any("markercluster" in p for p in paths)  # 81 producers: no clustering plugin
 
 
 def test_with_a_tile_url_only_the_service_and_the_tile_host_are_asked(page):

@@ -17,8 +17,10 @@ from geoapp.services.topology import (
     build_shapes,
     decode,
     grid_transform,
+    subset_shapes,
     topojson_bytes,
 )
+from geoapp.services.topopack import PACKED_MAGIC, PACKED_MIMETYPE, unpack_topology
 from tests import tiny_data
 
 
@@ -95,3 +97,45 @@ def test_real_boundaries_move_at_most_50_m(real_app, edition, n_communes):
         worst = max(got[k].hausdorff_distance(want[k]) for k in want.index)
         assert worst <= MAX_DISPLACEMENT_M <= 50.0, (name, worst)
     assert len(decode(topo, "communes")) == n_communes
+
+
+@pytest.mark.parametrize("edition", ["2020", "2025"])
+def test_packed_topology_is_the_topojson(tiny_app, edition):
+    state = tiny_app.extensions["geoapp"]
+    params = state.coverage.default_params()
+    topo_service = service(tiny_app)
+    packed = topo_service.map_topopack(edition, params)
+    assert packed.mimetype == PACKED_MIMETYPE
+    assert packed.body.startswith(PACKED_MAGIC)
+    assert unpack_topology(packed.body) == json.loads(
+        topo_service.map_topojson(edition, params).body
+    )
+
+
+@pytest.mark.realdata
+def test_packed_topology_is_smaller_than_topojson_after_gzip(real_app):
+    import gzip
+
+    state = real_app.extensions["geoapp"]
+    params = state.coverage.default_params()
+    topo_service = service(real_app)
+    for edition in ("2020", "2025"):
+        packed = gzip.compress(topo_service.map_topopack(edition, params).body, 9)
+        plain = gzip.compress(topo_service.map_topojson(edition, params).body, 9)
+        assert len(packed) < 0.85 * len(plain), (edition, len(packed), len(plain))
+
+
+def test_a_subset_keeps_only_the_arcs_its_geometries_use():
+    communes = tiny_data.communes_2020()
+    whole = build_shapes({"communes": (communes, "commune_code")})
+    piece = subset_shapes(whole, "communes", {"10001", "10004"})  # diagonal: share a corner
+    assert [code for code, _ in piece.objects["communes"]] == ["10001", "10004"]
+    assert piece.n_arcs < whole.n_arcs
+    full = dict(zip(["10001", "10002", "10003", "10004"], decode_all(whole), strict=True))
+    for code, shape in zip(["10001", "10004"], decode_all(piece), strict=True):
+        assert shape.equals_exact(full[code], 1e-12)
+    assert subset_shapes(whole, "communes", set()).n_arcs == 0
+
+
+def decode_all(shapes) -> list:
+    return [g for _, g in decode(json.loads(topojson_bytes(shapes, {})), "communes")]

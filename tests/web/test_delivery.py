@@ -22,8 +22,9 @@ from tests.tiny_data import write_tiny_data
 PAGE = "/"
 DATA = "/api/communes.geojson?edition=2020"
 TOPOLOGY = "/api/map.topojson?edition=2020"
+PACKED = "/api/map.topopack?edition=2020"
 STATIC = "/static/js/coverage-map.js"
-URLS = [PAGE, DATA, TOPOLOGY, "/api/producers.geojson", STATIC, "/static/css/app.css"]
+URLS = [PAGE, DATA, TOPOLOGY, PACKED, "/api/producers.geojson", STATIC, "/static/css/app.css"]
 
 
 def get(client, url, encoding="", etag=None):
@@ -126,8 +127,11 @@ def test_bench_route_only_with_its_setting(tiny_data_dir):
 def test_page_works_without_tiles(client):
     html = get(client, PAGE).get_data(as_text=True)
     assert "tile.openstreetmap" not in html and "https://" not in html
-    assert "/api/map.topojson?edition=2020" in html
-    assert "vendor/topojson-client/topojson-client.min.js" in html
+    assert "/api/map.topopack?edition=2020" in html
+    assert '<script src="/static/vendor/leaflet/leaflet.js"' in html
+    # With a few producers the clustering plugin is not even linked (only named for later).
+    assert '<script src="/static/vendor/leaflet.markercluster' not in html
+    assert '"fromPoints": 300' in html
 
 
 @pytest.fixture()
@@ -137,11 +141,12 @@ def data_copy(tmp_path):
 
 def test_a_data_change_changes_the_etags(data_copy):
     client = create_app({"data_dir": data_copy, "testing": True, "tile_url": "none"}).test_client()
-    before = {url: get(client, url, "gzip").headers["ETag"] for url in (PAGE, DATA, TOPOLOGY)}
+    urls = (PAGE, DATA, TOPOLOGY, PACKED)
+    before = {url: get(client, url, "gzip").headers["ETag"] for url in urls}
     products = tiny_data.products()
     products.loc[products["product_id"] == "P2", "stars"] = 2  # commune 10001: met -> below
     products.to_csv(data_copy / "ocop" / "products.csv", index=False)
-    after = {url: get(client, url, "gzip").headers["ETag"] for url in (PAGE, DATA, TOPOLOGY)}
+    after = {url: get(client, url, "gzip").headers["ETag"] for url in urls}
     assert all(before[url] != after[url] for url in before), (before, after)
     features = json.loads(get(client, DATA).data)["features"]
     assert {f["properties"]["commune_code"]: f["properties"]["status"] for f in features}[
@@ -170,12 +175,12 @@ def test_touching_a_file_recomputes_but_keeps_the_content_tag(data_copy, monkeyp
 def test_warm_up_leaves_no_geometry_work_for_requests(data_copy, monkeypatch):
     app = create_app({"data_dir": data_copy, "testing": True, "tile_url": "none"})
     timings = warm(app)
-    assert TOPOLOGY in timings and "/?edition=2025" in timings
+    assert TOPOLOGY in timings and PACKED in timings and "/?edition=2025" in timings
     assert STATIC in timings  # the scripts and stylesheets the page links
     calls = []
     monkeypatch.setattr(topology_module, "build_shapes", lambda *a, **k: calls.append(1))
     client = app.test_client()
-    for url in (PAGE, TOPOLOGY, "/api/map.topojson?edition=2025", DATA):
+    for url in (PAGE, TOPOLOGY, PACKED, "/api/map.topopack?edition=2025", DATA):
         assert get(client, url, "gzip").status_code == 200
     assert calls == []
 

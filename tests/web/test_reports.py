@@ -297,7 +297,8 @@ def test_map_page_has_the_export_dialog(client):
     assert 'id="export-open"' in html
     assert 'data-embed-base="http://localhost/embed/coverage"' in html
     assert 'data-png-base="http://localhost/report/coverage.png"' in html
-    assert "js/export.js" in html
+    assert '"/static/js/export.js"' in html  # fetched by the button's first click
+    assert '<script src="/static/js/export.js"' not in html
 
 
 def test_planner_page_has_the_export_dialog(client):

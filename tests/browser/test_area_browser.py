@@ -1,0 +1,44 @@
+"""A map by area in Debian's chromium (tiny data, limit 2 communes): districts when zoomed
+out, the communes of the visible cells once zoomed in."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import pytest
+
+from tests.browser.conftest import LiveServer
+from tests.tiny_data import tiny_app
+
+pytestmark = pytest.mark.browser
+
+
+def test_zooming_in_loads_the_communes_of_the_visible_cells(page, tmp_path):
+    app = tiny_app(tmp_path, map_full_communes_max=2)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    with LiveServer(app) as server:
+        page.goto(server.url + "/?edition=2020&center=15.6,108.1&zoom=7")
+        page.wait_for_selector("body[data-map-ready=true]", timeout=30_000)
+        # zoomed out: two filled districts, no commune, no cell asked for
+        assert page.locator("path.district-area").count() == 2
+        assert page.locator("path.commune-shape").count() == 0
+        assert not [u for u in asked if "communes.topopack" in u]
+        fill = page.locator("path.district-area").first.get_attribute("fill")
+        assert fill and fill != "none"
+        page.evaluate("window.ocopMap.map.setView([15.6, 108.1], 11, {animate: false})")
+        page.wait_for_function(
+            "document.querySelectorAll('path.commune-shape').length === 4", timeout=10_000
+        )
+        assert page.locator("path.district-area").first.get_attribute("fill") == "none"
+        cells = [urlsplit(u).query for u in asked if "communes.topopack" in u]
+        # the view (about 0.9 x 0.4 degrees) straddles 108°E: an empty cell and the tiny one
+        assert sorted(cells) == ["edition=2020&cell=107%2C15", "edition=2020&cell=108%2C15"]
+        # moving within the same cell asks for nothing more
+        page.evaluate("window.ocopMap.map.setView([15.61, 108.11], 11, {animate: false})")
+        page.wait_for_timeout(300)
+        assert len([u for u in asked if "communes.topopack" in u]) == 2
+        assert page.locator("path.commune-shape").count() == 4
+    assert errors == []
