@@ -78,9 +78,10 @@ def _naive_routes(page, origin: str, served: dict[str, str]) -> None:
     page.route("**/*", handle)
 
 
-def first_visit_urls(browser, url: str) -> tuple[list[str], list[str]]:
-    """Same-origin URLs a first visit of ``url`` asks for until the layers are drawn, and
-    any request to another host (blocked)."""
+def first_visit_urls(browser, url: str, then_js: str | None = None) -> tuple[list[str], list[str]]:
+    """Same-origin URLs a first visit of ``url`` asks for until the layers are drawn (and
+    ``then_js`` holds, for layers loaded after that), and any request to another host
+    (blocked)."""
     context = browser.new_context(viewport={"width": 1280, "height": 800})
     page = context.new_page()
     seen: list[str] = []
@@ -88,6 +89,8 @@ def first_visit_urls(browser, url: str) -> tuple[list[str], list[str]]:
     _local_only(page, urlsplit(url).netloc, seen, blocked)
     page.goto(url)
     page.wait_for_function(OURS_READY, polling="raf", timeout=60_000)
+    if then_js:
+        page.wait_for_function(then_js, timeout=60_000)
     page.wait_for_timeout(300)  # late images (e.g. the layer control's icon)
     context.close()
     return list(dict.fromkeys(seen)), blocked

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import shapely
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -213,71 +214,81 @@ def synthetic_country(n: int, seed: int = 3):
     )
 
 
-def run_layer(n: int) -> dict:
+def write_country_data(data_dir: Path, n: int) -> dict:
+    """A data folder the app can serve (``GEOAPP_DATA_DIR``): ``n`` synthetic communes in
+    districts (both editions the same), no OCOP records. ILLUSTRATIVE: measures only."""
+    from geoapp.domain.ocop import OUTLET_COLUMNS, PRODUCER_COLUMNS, PRODUCT_COLUMNS
     from geoapp.services.geojson import feature_collection
-    from geoapp.services.topology import build_shapes, topojson_bytes
-
-    def gz(body: bytes) -> int:
-        return len(gzip.compress(body, 9, mtime=0))
-
-    def props(frame, code):
-        # what a coverage layer carries per feature (status, count, target, name)
-        return {
-            str(c): {code: str(c), "status": "met", "n_products": 2, "target": 2, "name": "Xã X"}
-            for c in frame[code]
-        }
 
     started = time.perf_counter()
     communes = synthetic_country(n)
-    out = {"communes": len(communes), "illustrative": True}
-    out["vertices"] = int(
-        sum(
-            len(np.asarray(g.exterior.coords))
-            for g in communes.geometry
-            if g.geom_type == "Polygon"
-        )
+    generate_s = time.perf_counter() - started
+    communes["commune_name"] = [f"Synthetic {c}" for c in communes["commune_code"]]
+    communes["commune_full_name"] = "Xã " + communes["commune_name"]
+    communes["commune_type"] = "Xã"
+    communes["commune_name_en"] = communes["commune_name"]
+    communes["district_name"] = [f"Synthetic {d}" for d in communes["district_code"]]
+    communes["district_full_name"] = "Huyện " + communes["district_name"]
+    communes["area_km2"] = communes.to_crs("EPSG:32648").area / 1e6
+    districts = communes.dissolve(by="district_code", as_index=False, aggfunc="first")
+    districts = districts[["district_code", "district_name", "district_full_name", "geometry"]]
+    districts["district_type"] = "Huyện"
+    districts["district_name_en"] = districts["district_name"]
+    districts["n_communes"] = districts["district_code"].map(
+        communes["district_code"].value_counts()
     )
-    out["generate_s"] = round(time.perf_counter() - started, 2)
-    communes["status"] = "met"
-    communes["n_products"] = 2
-    out["all_geojson_gzip_kb"] = round(gz(feature_collection(communes)) / 1024, 1)
-    started = time.perf_counter()
-    shapes = build_shapes({"communes": (communes, "commune_code")})
-    out["all_topology_s"] = round(time.perf_counter() - started, 2)
-    body = topojson_bytes(shapes, {"communes": props(communes, "commune_code")})
-    out["all_topojson_gzip_kb"] = round(gz(body) / 1024, 1)
-    # Low zoom: districts, dissolved from the communes and simplified for that zoom (a
-    # country on a 1280 px screen: about 1.3 km a pixel at zoom 6; 300 m tolerance).
-    districts = communes.dissolve(by="district_code", as_index=False)[["district_code", "geometry"]]
-    started = time.perf_counter()
-    shapes_d = build_shapes(
-        {"districts": (districts, "district_code")}, simplify_m=300.0, grid_m=50.0
+    districts["area_km2"] = districts.to_crs("EPSG:32648").area / 1e6
+    editions_2025 = communes.assign(former_province="Synthetic", share_in_former_qn=1.0)
+    boundaries, ocop = data_dir / "boundaries", data_dir / "ocop"
+    boundaries.mkdir(parents=True, exist_ok=True)
+    ocop.mkdir(parents=True, exist_ok=True)
+    for name, frame in (
+        ("communes_2020", communes),
+        ("districts_2020", districts),
+        ("communes_2025", editions_2025),
+    ):
+        frame.to_parquet(boundaries / f"{name}.parquet")
+        frame.to_parquet(boundaries / f"{name}_display.parquet")
+    codes = communes["commune_code"]
+    pd.DataFrame({"old_commune_code": codes, "new_commune_code": codes}).to_csv(
+        boundaries / "crosswalk_2020_2025.csv", index=False
     )
-    out["districts"] = len(districts)
-    out["districts_topology_s"] = round(time.perf_counter() - started, 2)
-    body_d = topojson_bytes(shapes_d, {"districts": props(districts, "district_code")})
-    out["first_load_districts_topojson_gzip_kb"] = round(gz(body_d) / 1024, 1)
-    # Commune zoom (10): a 1280 x 800 px viewport is about 1.76 x 1.1 degrees.
-    cx, cy = 105.8, 21.0
-    view = communes.cx[cx - 0.88 : cx + 0.88, cy - 0.55 : cy + 0.55]
-    shapes_v = build_shapes({"communes": (view, "commune_code")})
-    body_v = topojson_bytes(shapes_v, {"communes": props(view, "commune_code")})
-    out["viewport_communes"] = len(view)
-    out["viewport_topojson_gzip_kb"] = round(gz(body_v) / 1024, 1)
-    return out
+    (boundaries / "manifest.json").write_text(json.dumps({"build_version": "synthetic"}))
+    for name, columns in (
+        ("products", PRODUCT_COLUMNS),
+        ("producers", PRODUCER_COLUMNS),
+        ("outlets", OUTLET_COLUMNS),
+    ):
+        pd.DataFrame(columns=list(columns)).to_csv(ocop / f"{name}.csv", index=False)
+    pd.DataFrame(
+        {"area": ["Synthetic"], "as_of": ["2024"], "measure": ["none"], "value": ["0"]}
+    ).assign(source_ids="synthetic").to_csv(ocop / "province_stats.csv", index=False)
+    vertices = int(shapely.get_num_coordinates(communes.geometry.to_numpy()).sum())
+    whole = len(gzip.compress(feature_collection(communes[["commune_code", "geometry"]]), 6))
+    return {
+        "communes": len(communes),
+        "districts": len(districts),
+        "vertices": vertices,
+        "illustrative": True,
+        "generate_s": round(generate_s, 2),
+        "all_geojson_gzip_kb": round(whole / 1024, 1),
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("kind", choices=["coverage", "nearest", "layer"])
     parser.add_argument("--n", type=int, default=None)
+    parser.add_argument("--out", type=Path, default=None, help="layer: the data folder to write")
     args = parser.parse_args(argv)
     if args.kind == "coverage":
         result = run_coverage(args.n or 1_000_000)
     elif args.kind == "nearest":
         result = run_nearest(args.n or 100_000)
     else:
-        result = run_layer(args.n or 10_000)
+        if args.out is None:
+            parser.error("layer needs --out DIR")
+        result = write_country_data(args.out, args.n or 10_000)
     print(json.dumps(result))
     return 0
 

@@ -26,8 +26,10 @@ def visit_urls() -> list[str]:
     for edition in ("2020", "2025"):
         urls += [
             f"/?edition={edition}",
-            f"/api/map.topojson?edition={edition}",
+            f"/api/map.topopack?edition={edition}",
             "/api/producers.geojson",
+            "/api/outlets.geojson",
+            f"/api/map.topojson?edition={edition}",
             "/api/outlets.geojson",
             f"/api/communes.geojson?edition={edition}",
             f"/api/districts.geojson?edition={edition}",

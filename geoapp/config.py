@@ -50,6 +50,7 @@ class Settings:
     # An edition with more communes than this is mapped by area: districts first, then the
     # communes of the visible cells once the map is zoomed in (a country-sized layer).
     map_full_communes_max: int = 2000
+    map_communes_min_zoom: int = 9  # ... from this zoom on (about 3.5 degrees across 1280 px)
 
     @property
     def boundaries_dir(self) -> Path:
@@ -109,6 +110,8 @@ def _coerce(field: dataclasses.Field, raw: Any) -> Any:
         return _parse_int(name, raw, 1, 240)
     if name in {"cluster_from_points", "map_full_communes_max"}:
         return _parse_int(name, raw, 0, 10_000_000)
+    if name == "map_communes_min_zoom":
+        return _parse_int(name, raw, 6, 18)
     if name == "as_of":
         return _parse_date(name, raw)
     if name in {"testing", "bench_routes"}:

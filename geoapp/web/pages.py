@@ -84,6 +84,7 @@ def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
         cluster_from_points=settings.cluster_from_points,
         communes_cell_url=url_for("map_data.communes_topopack", **query) if by_area else "",
         cell_deg=CELL_DEG,
+        communes_min_zoom=settings.map_communes_min_zoom,
         **options,
     )
 

@@ -494,7 +494,8 @@
       var keep = view.center || (cfg.focus && (cfg.focus.district || cfg.focus.commune));
       if (!keep && communes.getLayers().length) map.fitBounds(scoredBounds(communes));
       else if (!keep && cfg.byArea && districts.getLayers().length) {
-        map.fitBounds(districts.getBounds());
+        // at once: the cells in view are worked out from this view just below
+        map.fitBounds(districts.getBounds(), { animate: false });
       }
       document.body.setAttribute("data-map-ready", "true");
       if (cfg.byArea) {

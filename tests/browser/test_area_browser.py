@@ -42,3 +42,21 @@ def test_zooming_in_loads_the_communes_of_the_visible_cells(page, tmp_path):
         assert len([u for u in asked if "communes.topopack" in u]) == 2
         assert page.locator("path.commune-shape").count() == 4
     assert errors == []
+
+
+def test_a_first_visit_by_area_shows_districts_and_asks_for_no_cell(page, tmp_path):
+    """The page opens on all the districts (fitted at once), below the communes' zoom."""
+    app = tiny_app(tmp_path, map_full_communes_max=2, map_communes_min_zoom=14)
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url))
+    with LiveServer(app) as server:
+        page.goto(server.url + "/?edition=2020")
+        page.wait_for_selector("body[data-map-ready=true]", timeout=30_000)
+        page.wait_for_timeout(300)
+        zoom = page.evaluate("window.ocopMap.map.getZoom()")
+        bounds = page.evaluate("window.ocopMap.map.getBounds().toBBoxString()")
+        assert page.locator("path.district-area").count() == 2
+    assert 9 <= zoom < 14  # fitted to the tiny districts (0.2 degrees), not the province
+    west, south, east, north = (float(v) for v in bounds.split(","))
+    assert west <= 108.0 and east >= 108.2 and south <= 15.5 and north >= 15.7
+    assert not [u for u in asked if "communes.topopack" in u]
