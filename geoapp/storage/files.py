@@ -13,7 +13,8 @@ Imports write new versions of the OCOP tables under a versions folder (see
 
 Everything read is cached per data version; the version changes when any of these files (or the
 current-version pointer) changes, so a rebuild or an import is picked up without a restart, by
-every worker process, because each one re-checks the files on every call.
+every worker process, because each one re-checks the files on every call, or once per span
+opened with ``pin_version`` (the web layer opens one per request: a request reads one version).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
+from contextvars import ContextVar
 from pathlib import Path
 
 import geopandas as gpd
@@ -45,6 +47,23 @@ CODE_COLUMNS = (
     "new_commune_code",
     "file_new_commune_code",
 )
+
+
+# Inside a span (``pin_version``): the state each store found first, by store id.
+_pinned: ContextVar[dict[int, tuple[str, Path]] | None] = ContextVar(
+    "geoapp_pinned_data_version", default=None
+)
+
+
+def pin_version() -> None:
+    """From now on in this context (a request), every store keeps the data version it sees
+    first: the reads agree with each other, and the files are checked once."""
+    _pinned.set({})
+
+
+def unpin_version() -> None:
+    """End the span: stores check their files on every call again."""
+    _pinned.set(None)
 
 
 def boundary_file(boundaries_dir: Path, layer: str, detail: Detail) -> Path:
@@ -127,8 +146,18 @@ class FileStore:
         return found
 
     def _state(self) -> tuple[str, Path]:
-        """(data version, OCOP folder). Called on every request, so it costs a few ``stat``
-        calls and hashes only when one of them changed."""
+        """(data version, OCOP folder), pinned for the current span if one is open."""
+        pinned = _pinned.get()
+        if pinned is None:
+            return self._checked_state()
+        state = pinned.get(id(self))
+        if state is None:
+            state = pinned[id(self)] = self._checked_state()
+        return state
+
+    def _checked_state(self) -> tuple[str, Path]:
+        """(data version, OCOP folder) from the files now: a few ``stat`` calls, and a hash
+        only when one of them changed."""
         name = self._current_version()
         ocop_dir, watched = self._watched(name)
         stats = []

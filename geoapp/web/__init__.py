@@ -6,6 +6,7 @@ from flask import Flask
 
 
 def register_blueprints(app: Flask) -> None:
+    from geoapp.storage import pin_version, unpin_version
     from geoapp.web import (
         admin,
         api,
@@ -20,6 +21,9 @@ def register_blueprints(app: Flask) -> None:
         visitors,
     )
 
+    # First of all hooks: the whole request reads one data version (checked once).
+    app.before_request(pin_version)
+    app.teardown_request(lambda _exc: unpin_version())
     for blueprint in (pages.bp, api.bp, planner.bp, visitors.bp, admin.bp, map_data.bp):
         app.register_blueprint(blueprint)
     reports.register(app)  # /embed, /report and the frame policy of every page
