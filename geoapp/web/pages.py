@@ -89,6 +89,15 @@ def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
     )
 
 
+def district_view(code: str | None) -> dict:
+    """``MapConfig`` options that open the map on one 2020 district (others dimmed)."""
+    if code is None:
+        return {}
+    districts = app_state().store.districts("display")
+    west, south, east, north = districts.loc[districts["district_code"] == code].total_bounds
+    return {"bounds": ((south, west), (north, east)), "focus": (("district", code),)}
+
+
 @bp.get("/")
 def index():
     state = app_state()
@@ -101,7 +110,7 @@ def index():
     params = state.coverage.default_params(**overrides)
     result = state.coverage.coverage(edition, params)
     query = coverage_query.args()  # the layers honour every coverage filter of the page
-    config = coverage_map_config(query)
+    config = coverage_map_config(query, **district_view(coverage_query.district))
     parts = render_coverage_map(config)
     counts = result.communes["status"].value_counts().to_dict()
     legend = [

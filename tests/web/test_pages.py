@@ -64,3 +64,11 @@ def test_reserved_url_for_arguments_in_the_query_do_not_crash(client):
 def test_language_links_stay_on_this_site(client):
     text = client.get("//evil.example/page").get_data(as_text=True)
     assert 'href="//evil.example' not in text
+
+
+def test_a_district_opens_the_map_on_it(client):
+    html = client.get("/?edition=2020&district=101").get_data(as_text=True)
+    assert "[[15.5, 108.0], [15.7, 108.1]]" in html  # the map fits district 101's bounds
+    assert '"focus": {"district": "101"}' in html  # and dims the communes outside it
+    assert 'href="/api/map.topopack?edition=2020&amp;district=101"' in html  # preloaded
+    assert client.get("/?district=999").status_code == 400
