@@ -100,3 +100,29 @@ def test_many_producers_are_clustered_with_the_plugin_fetched_then(page, real_ap
         assert page.locator("path.commune-shape").count() == 241
     assert sum("leaflet.markercluster.js" in url for url in asked) == 1
     assert sum("MarkerCluster" in url and url.endswith(".css") for url in asked) == 2
+
+
+def test_on_a_phone_the_map_fills_the_screen_and_the_legend_follows_it(browser, live_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(live_server.url + "/?lang=en")
+    page.wait_for_selector("body[data-map-ready=true]", timeout=30_000)
+    box = page.evaluate(
+        """() => {
+          const map = document.querySelector('.folium-map').getBoundingClientRect();
+          const legend = document.querySelector('section.legend').getBoundingClientRect();
+          return {mapHeight: map.height, mapBottom: map.bottom + scrollY,
+                  legendTop: legend.top + scrollY};
+        }"""
+    )
+    context.close()
+    assert box["mapHeight"] >= 0.6 * 844
+    assert box["legendTop"] >= box["mapBottom"] - 1  # below the map, not over it
+
+
+def test_on_a_desktop_the_legend_leaves_the_scale_bar_visible(page, live_server):
+    page.goto(live_server.url + "/")
+    page.wait_for_selector("body[data-map-ready=true]", timeout=30_000)
+    legend = page.locator("section.legend").bounding_box()
+    scale = page.locator(".leaflet-control-scale").bounding_box()
+    assert legend["y"] + legend["height"] <= scale["y"] + 1  # the legend ends above the bar
