@@ -5,7 +5,8 @@ Enabled only when credentials are set in the environment: ``GEOAPP_ADMIN_USER`` 
 ``python -c "from werkzeug.security import generate_password_hash as g; print(g('...'))"``),
 and/or ``GEOAPP_ADMIN_TOKEN``. Otherwise every /admin page answers 404. There is no default
 password. Forms carry a per-session CSRF token; failed sign-ins are limited per client address
-(``MAX_FAILURES`` in ``FAILURE_WINDOW_S``, counted in each worker process). Uploads are limited
+(``MAX_FAILURES`` in ``FAILURE_WINDOW_S``, counted across the worker processes in
+``instance/admin-sign-in-failures.sqlite3``, beside the versions folder). Uploads are limited
 to 10 MB; the upload is kept in a staging folder beside the versions until it is confirmed.
 """
 
@@ -16,9 +17,7 @@ import hmac
 import json
 import secrets
 import shutil
-import threading
 import time
-from collections import defaultdict, deque
 from pathlib import Path
 
 from flask import (
@@ -36,6 +35,7 @@ from werkzeug.security import check_password_hash
 from werkzeug.utils import secure_filename
 
 from geoapp.services.imports import ImportRejected, ImportService, describe_version
+from geoapp.storage.attempts import FailedAttempts
 from geoapp.storage.versions import StaleBaseError, VersionError
 from geoapp.web.state import app_state
 
@@ -46,43 +46,18 @@ FORM_OVERHEAD_BYTES = 64 * 1024
 MAX_FAILURES = 5
 FAILURE_WINDOW_S = 15 * 60
 STAGING_TTL_S = 2 * 60 * 60
+SIGN_IN_FAILURES_FILE = "admin-sign-in-failures.sqlite3"
 ALLOWED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".txt")
 MAX_SHOWN_ISSUES = 500
 
 
-class _FailedSignIns:
-    """Failed sign-in times per client address, in this process."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._times: dict[str, deque[float]] = defaultdict(deque)
-
-    def _prune(self, key: str, now: float) -> deque[float]:
-        times = self._times[key]
-        while times and now - times[0] > FAILURE_WINDOW_S:
-            times.popleft()
-        return times
-
-    def retry_after(self, key: str, now: float | None = None) -> int:
-        """Seconds until ``key`` may try again (0 = now)."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            times = self._prune(key, now)
-            if len(times) < MAX_FAILURES:
-                return 0
-            return int(FAILURE_WINDOW_S - (now - times[0])) + 1
-
-    def add(self, key: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            self._prune(key, now).append(now)
-
-    def clear(self, key: str) -> None:
-        with self._lock:
-            self._times.pop(key, None)
-
-
-failures = _FailedSignIns()
+def failures() -> FailedAttempts:
+    """The app's failed sign-ins, shared by its worker processes (a file beside the versions)."""
+    extensions = current_app.extensions
+    if "geoapp.sign_in_failures" not in extensions:
+        path = app_state().settings.ocop_versions_dir.parent / SIGN_IN_FAILURES_FILE
+        extensions["geoapp.sign_in_failures"] = FailedAttempts(path, MAX_FAILURES, FAILURE_WINDOW_S)
+    return extensions["geoapp.sign_in_failures"]
 
 
 def admin_enabled() -> bool:
@@ -169,7 +144,7 @@ def login():
     if request.method == "GET":
         return _page("admin_login.html", token_enabled=bool(app_state().settings.admin_token))
     client = request.remote_addr or "unknown"
-    wait = failures.retry_after(client)
+    wait = failures().retry_after(client)
     if wait:
         response = _page("admin_login.html", 429, error="rate_limited",
                          wait_min=max(1, round(wait / 60)))  # fmt: skip
@@ -185,10 +160,10 @@ def login():
     if not ok and settings.admin_token and secret:
         ok = hmac.compare_digest(secret.encode(), settings.admin_token.encode())
     if not ok:
-        failures.add(client)
+        failures().add(client)
         return _page("admin_login.html", 401, error="bad_credentials",
                      token_enabled=bool(settings.admin_token))  # fmt: skip
-    failures.clear(client)
+    failures().clear(client)
     session.clear()
     session["admin"] = True
     session["csrf"] = secrets.token_urlsafe(32)
