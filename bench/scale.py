@@ -4,9 +4,9 @@
   time the coverage recomputation with the domain functions (2020: by commune code; 2025: by
   point in polygon for exact locations and the crosswalk for the others) and the peak memory.
 - ``nearest``: 100,000 outlets; p50 time of one nearest-outlet query (``NearestIndex``).
-- ``layer``: a synthetic country of 10,000 communes; what a first load would weigh as one
-  GeoJSON, as one TopoJSON, as districts (aggregated at low zoom) and as the communes of one
-  viewport (loaded by bounding box at commune zoom).
+- ``layer --out DIR``: a synthetic country of 10,000 communes in about 700 districts, written as
+  a data folder the app can serve (``GEOAPP_DATA_DIR``); ``run_bench.py`` then measures the
+  app's first visit and a zoomed-in visit in chromium. Prints the layer's size as one GeoJSON.
 
 Run as ``python bench/scale.py KIND [options]`` (a separate process so that its peak memory is
 its own); prints one JSON object.

@@ -21,7 +21,8 @@ HEADERS = {"Accept-Encoding": "gzip"}
 
 
 def visit_urls() -> list[str]:
-    """A first visit of each edition, in the order the browser asks."""
+    """A first visit of each edition (page, packed topology, producers, outlets), then the API
+    layers other clients ask for."""
     urls = []
     for edition in ("2020", "2025"):
         urls += [
@@ -30,7 +31,6 @@ def visit_urls() -> list[str]:
             "/api/producers.geojson",
             "/api/outlets.geojson",
             f"/api/map.topojson?edition={edition}",
-            "/api/outlets.geojson",
             f"/api/communes.geojson?edition={edition}",
             f"/api/districts.geojson?edition={edition}",
         ]

@@ -69,6 +69,9 @@ class MapConfig:
     communes_cell_url: str = ""
     cell_deg: float = 1.0
     communes_min_zoom: int = 9
+    # Fill the districts by their communes' status (only where the edition's communes nest
+    # in the districts drawn: the 2020 edition).
+    area_districts_filled: bool = True
 
 
 def script_json(value: object) -> str:
@@ -149,6 +152,7 @@ def render_coverage_map(config: MapConfig) -> MapParts:
             "url": config.communes_cell_url,
             "cellDeg": config.cell_deg,
             "minZoom": config.communes_min_zoom,
+            "fill": config.area_districts_filled,
         }
         if config.communes_cell_url
         else None,

@@ -99,8 +99,8 @@ class Shapes:
     geometries: dict[str, list[tuple[str, dict[str, Any]]]]
     n_arcs: int
     n_points: int
+    max_displacement_m: float  # the most a drawn point can be from the full-detail line
     restored_arcs: int = 0
-    max_displacement_m: float = MAX_DISPLACEMENT_M
 
 
 def _absolute_arcs(arcs: list[list[list[int]]]) -> list[np.ndarray]:
@@ -223,13 +223,16 @@ def build_shapes(
         ]
         for name, (_, code) in layers.items()
     }
-    return _assemble(lines, data["transform"], objects, len(restored))
+    return _assemble(
+        lines, data["transform"], objects, simplify_m + grid_m / math.sqrt(2), len(restored)
+    )
 
 
 def _assemble(
     lines: list[np.ndarray],
     transform: dict[str, Any],
     geometries: dict[str, list[tuple[str, dict[str, Any]]]],
+    max_displacement_m: float,
     restored_arcs: int = 0,
 ) -> Shapes:
     """``Shapes`` of absolute integer arcs and (code, geometry) pairs per object."""
@@ -247,6 +250,7 @@ def _assemble(
         geometries=geometries,
         n_arcs=len(lines),
         n_points=sum(len(line) for line in lines),
+        max_displacement_m=max_displacement_m,
         restored_arcs=restored_arcs,
     )
 
@@ -270,7 +274,10 @@ def subset_shapes(shapes: Shapes, name: str, codes: Collection[str]) -> Shapes:
         for code, g in kept
     ]
     return _assemble(
-        [shapes.lines[i] for i in used], json.loads(shapes.transform), {name: renumbered}
+        [shapes.lines[i] for i in used],
+        json.loads(shapes.transform),
+        {name: renumbered},
+        shapes.max_displacement_m,
     )
 
 
@@ -316,8 +323,12 @@ class MapTopologyService:
 
     An edition with more than ``full_communes_max`` communes is served *by area*: the map's
     topology holds the districts alone, simplified for the low zoom that shows them all
-    (``AREA_SIMPLIFY_M``), and the communes come in cells of ``CELL_DEG`` degrees
-    (``communes_cell``) once the map is zoomed in far enough to draw them.
+    (``AREA_SIMPLIFY_M``: up to about 335 m from full detail, so the page draws them only
+    below the communes' zoom), and the communes come in cells of ``CELL_DEG`` degrees
+    (``communes_cell``, ≤ 50 m) once the map is zoomed in far enough to draw them.
+
+    Geometry (topologies, cells) has its own cache, so that many filter combinations, whose
+    payloads fill the other one, never push out an edition's whole topology.
     """
 
     def __init__(
@@ -327,10 +338,14 @@ class MapTopologyService:
         self.coverage = coverage
         self.full_communes_max = full_communes_max
         self._cache = LruCache(max_entries=32)
+        self._geometry = LruCache(max_entries=8)
         self._cells = LruCache(max_entries=512)
 
     def _cached(self, *key: Any, compute):
         return self._cache.get_or_compute((self.store.data_version(), *key), compute)
+
+    def _geometry_cached(self, *key: Any, compute):
+        return self._geometry.get_or_compute((self.store.data_version(), *key), compute)
 
     def by_area(self, edition: str) -> bool:
         """Whether ``edition`` has too many communes to send at once."""
@@ -347,7 +362,7 @@ class MapTopologyService:
                 }
             )
 
-        return self._cached("shapes", edition, compute=build)
+        return self._geometry_cached("shapes", edition, compute=build)
 
     def area_shapes(self) -> Shapes:
         """The districts alone, simplified for a low zoom (first load of a map by area)."""
@@ -358,23 +373,27 @@ class MapTopologyService:
                 {"districts": (districts, "district_code")}, AREA_SIMPLIFY_M, AREA_GRID_M
             )
 
-        return self._cached("area_shapes", compute=build)
+        return self._geometry_cached("area_shapes", compute=build)
 
     def cell_codes(self, edition: str) -> dict[tuple[int, int], frozenset[str]]:
         """Commune codes by cell ``(floor(lon / CELL_DEG), floor(lat / CELL_DEG))`` of their
-        representative point (inside the commune), so each commune is in exactly one cell."""
+        representative point (inside the commune), so each commune is in exactly one cell.
+        A commune with no geometry has no point and no cell (it cannot be drawn)."""
 
         def build() -> dict[tuple[int, int], frozenset[str]]:
             communes = self.store.communes(edition, "full")
             points = communes.geometry.representative_point()
-            xs = np.floor(points.x.to_numpy() / CELL_DEG).astype(int).tolist()
-            ys = np.floor(points.y.to_numpy() / CELL_DEG).astype(int).tolist()
+            lon, lat = points.x.to_numpy(), points.y.to_numpy()
+            drawn = np.isfinite(lon) & np.isfinite(lat)
+            xs = np.floor(lon[drawn] / CELL_DEG).astype(int).tolist()
+            ys = np.floor(lat[drawn] / CELL_DEG).astype(int).tolist()
+            codes = communes["commune_code"].astype(str).to_numpy()[drawn]
             cells: dict[tuple[int, int], set[str]] = {}
-            for code, x, y in zip(communes["commune_code"].astype(str), xs, ys, strict=True):
+            for code, x, y in zip(codes, xs, ys, strict=True):
                 cells.setdefault((x, y), set()).add(code)
             return {cell: frozenset(codes) for cell, codes in cells.items()}
 
-        return self._cached("cells", edition, compute=build)
+        return self._geometry_cached("cells", edition, compute=build)
 
     def _properties(self, edition: str, params: cov.CoverageParams) -> dict[str, dict]:
         def build() -> dict[str, dict]:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import hashlib
 import os
 import threading
-from contextvars import ContextVar
+from contextvars import ContextVar, Token
 from pathlib import Path
 
 import geopandas as gpd
@@ -55,15 +55,27 @@ _pinned: ContextVar[dict[int, tuple[str, Path]] | None] = ContextVar(
 )
 
 
-def pin_version() -> None:
+def pin_version() -> Token:
     """From now on in this context (a request), every store keeps the data version it sees
-    first: the reads agree with each other, and the files are checked once."""
-    _pinned.set({})
+    first, and checks its files only then.
+
+    What is pinned is the version: the OCOP tables of an imported version are its own files,
+    so a request reads one version's tables throughout. A boundary rebuild rewrites its files
+    in place; a request in flight across one may read a new file, which is then not cached
+    under the old version (see ``FileStore._cached``).
+    """
+    return _pinned.set({})
 
 
-def unpin_version() -> None:
-    """End the span: stores check their files on every call again."""
-    _pinned.set(None)
+def unpin_version(token: Token | None = None) -> None:
+    """End the span opened by ``pin_version`` (its token); stores check every call again."""
+    if token is None:
+        _pinned.set(None)
+        return
+    try:
+        _pinned.reset(token)
+    except ValueError:  # the token belongs to another context: end whatever span is open
+        _pinned.set(None)
 
 
 def boundary_file(boundaries_dir: Path, layer: str, detail: Detail) -> Path:
@@ -186,14 +198,20 @@ class FileStore:
         return self._state()[0]
 
     def _cached(self, key: tuple, load):
+        """``load()`` once per data version. The cache holds the newest version only: a
+        request pinned to a version replaced since reads afresh and leaves the cache alone
+        (otherwise it and the requests on the new version would keep emptying it)."""
         version, ocop_dir = self._state()
+        newest = self._state_memo[1] if self._state_memo is not None else version
         with self._lock:
-            if version != self._version:
+            if version != self._version and version == newest:
                 self._cache.clear()
                 self._version = version
-            if key not in self._cache:
-                self._cache[key] = load(ocop_dir) if key == ("ocop",) else load()
-            return self._cache[key]
+            if version == self._version:
+                if key not in self._cache:
+                    self._cache[key] = load(ocop_dir) if key == ("ocop",) else load()
+                return self._cache[key]
+        return load(ocop_dir) if key == ("ocop",) else load()
 
     def _read_layer(self, layer: str, detail: Detail) -> gpd.GeoDataFrame:
         path = boundary_file(self.boundaries_dir, layer, detail)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 
 
 def register_blueprints(app: Flask) -> None:
@@ -22,8 +22,14 @@ def register_blueprints(app: Flask) -> None:
     )
 
     # First of all hooks: the whole request reads one data version (checked once).
-    app.before_request(pin_version)
-    app.teardown_request(lambda _exc: unpin_version())
+    @app.before_request
+    def _pin_data_version() -> None:
+        g.geoapp_version_pin = pin_version()
+
+    @app.teardown_request
+    def _unpin_data_version(_exc: BaseException | None) -> None:
+        unpin_version(g.pop("geoapp_version_pin", None))
+
     for blueprint in (pages.bp, api.bp, planner.bp, visitors.bp, admin.bp, map_data.bp):
         app.register_blueprint(blueprint)
     reports.register(app)  # /embed, /report and the frame policy of every page

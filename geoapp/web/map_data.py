@@ -6,13 +6,16 @@ Takes the coverage parameters of ``/api/communes.geojson`` (edition, target, min
 ...). Objects ``communes`` and ``districts`` carry the same properties as the GeoJSON layers;
 coordinates are EPSG:4326 after applying the topology's ``transform``. See
 ``geoapp.services.topology`` for the simplification and precision (≤ 50 m from full detail).
+For an edition mapped by area (more communes than ``GEOAPP_MAP_FULL_COMMUNES_MAX``) the map
+topology holds only ``districts``, simplified for a low zoom (within about 335 m); the communes
+come by cell, at ≤ 50 m.
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, request
 
-from geoapp.services.topology import MapTopologyService
+from geoapp.services.topology import CELL_DEG, MapTopologyService
 from geoapp.web.state import app_state
 
 bp = Blueprint("map_data", __name__, url_prefix="/api")
@@ -51,5 +54,5 @@ def communes_topopack() -> Response:
     from geoapp.web.params import parse_cell
 
     edition, params = _coverage_query()
-    cell = parse_cell(request.args)
+    cell = parse_cell(request.args, CELL_DEG)
     return send_payload(topology_service().communes_cell(edition, params, cell))

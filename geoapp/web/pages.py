@@ -85,6 +85,7 @@ def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
         communes_cell_url=url_for("map_data.communes_topopack", **query) if by_area else "",
         cell_deg=CELL_DEG,
         communes_min_zoom=settings.map_communes_min_zoom,
+        area_districts_filled=query["edition"] == "2020",  # 2020 communes nest in districts
         **options,
     )
 

@@ -28,11 +28,13 @@ from geoapp.config import EDITIONS
 
 log = logging.getLogger(__name__)
 ENCODINGS = ("", "br, gzip", "gzip, deflate")
-STATIC_URL = re.compile(r'(?:src|href)="(/static/[^"?#]+\.(?:js|css))"')
+# Scripts and stylesheets a page links or names for later (export.js, the cluster plugin).
+STATIC_URL = re.compile(r'"(/static/[^"?#]+\.(?:js|css))"')
 
 
 def warm_urls(app: Flask) -> Iterator[str]:
-    """The URLs a first visit to each edition's map loads from the service."""
+    """The URLs a first visit to each edition's map loads from the service, and the layers
+    other clients ask for (TopoJSON, GeoJSON)."""
     for edition in EDITIONS:
         yield f"/?edition={edition}"
         yield f"/api/map.topopack?edition={edition}"

@@ -234,9 +234,10 @@
       }
       return null;
     }
+    var object = topo.objects[name];  // absent: e.g. communes of a map by area
     return {
       type: "FeatureCollection",
-      features: topo.objects[name].geometries.map(function (g) {
+      features: (object ? object.geometries : []).map(function (g) {
         return { type: "Feature", properties: g.properties || {}, geometry: geometry(g) };
       }),
     };
@@ -265,13 +266,20 @@
   }
 
   /* A map by area (too many communes to send at once): from cfg.byArea.minZoom on, the
-   * communes of every visible cell of cfg.byArea.cellDeg degrees are fetched once each. */
+   * communes of every visible cell of cfg.byArea.cellDeg degrees are fetched once each. A
+   * commune belongs to the cell of a point inside it, so the view is widened by CELL_PAD_DEG:
+   * a commune reaching into the view from a neighbouring cell is drawn too. */
   var MAX_CELLS_AT_ONCE = 64;
+  var CELL_PAD_DEG = 0.3;
 
   function loadCells(map, cfg, communes, loaded) {
     var area = cfg.byArea;
     if (map.getZoom() < area.minZoom) return Promise.resolve();
-    var b = map.getBounds(), size = area.cellDeg, jobs = [];
+    var view = map.getBounds(), size = area.cellDeg, jobs = [];
+    var b = L.latLngBounds(
+      [view.getSouth() - CELL_PAD_DEG, view.getWest() - CELL_PAD_DEG],
+      [view.getNorth() + CELL_PAD_DEG, view.getEast() + CELL_PAD_DEG]
+    );
     var x0 = Math.floor(Math.max(-180, b.getWest()) / size);
     var x1 = Math.floor(Math.min(179.999, b.getEast()) / size);
     var y0 = Math.floor(Math.max(-90, b.getSouth()) / size);
@@ -292,18 +300,21 @@
     return Promise.all(jobs);
   }
 
-  /* A district's fill on a map by area, zoomed out: the status its communes add up to. */
+  /* A district on a map by area. Zoomed out: filled by the status its communes add up to
+   * (when they nest in it: cfg.byArea.fill). Zoomed in: not drawn, the communes are (these
+   * district lines are simplified for the low zoom, hundreds of metres off at commune zoom). */
   function districtArea(cfg, map, p) {
     var status = !p.n_communes ? "no_data"
       : p.communes_met === p.n_communes ? "met"
       : p.communes_met + p.communes_below > 0 ? "below" : "none";
     var zoomedOut = map.getZoom() < cfg.byArea.minZoom;
     return {
-      fill: zoomedOut,
+      stroke: zoomedOut,
+      fill: zoomedOut && cfg.byArea.fill,
       fillColor: cfg.statusColours[status] || "#ffffff",
       fillOpacity: 0.6,
       color: "#1a1a1a",
-      weight: zoomedOut ? 1 : 2,
+      weight: 1,
     };
   }
 

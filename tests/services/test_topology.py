@@ -139,3 +139,15 @@ def test_a_subset_keeps_only_the_arcs_its_geometries_use():
 
 def decode_all(shapes) -> list:
     return [g for _, g in decode(json.loads(topojson_bytes(shapes, {})), "communes")]
+
+
+def test_shapes_say_how_far_they_may_be_from_full_detail():
+    communes = tiny_data.communes_2020()
+    coarse = build_shapes({"communes": (communes, "commune_code")}, 300.0, 50.0)
+    assert coarse.max_displacement_m == pytest.approx(300.0 + 50.0 / math.sqrt(2))
+    assert subset_shapes(coarse, "communes", {"10001"}).max_displacement_m == pytest.approx(
+        coarse.max_displacement_m
+    )
+    assert build_shapes({"communes": (communes, "commune_code")}).max_displacement_m == (
+        MAX_DISPLACEMENT_M
+    )

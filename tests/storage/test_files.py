@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextvars
 import os
 
 from geoapp.storage import FileStore, pin_version, unpin_version
@@ -35,3 +36,43 @@ def test_a_pinned_span_reads_one_version_then_sees_the_change(tmp_path):
     finally:
         unpin_version()
     assert store.data_version() != before
+
+
+def test_a_request_pinned_to_a_replaced_version_leaves_the_cache_alone(tmp_path, monkeypatch):
+    """A request still on the old version after a rebuild must not empty the cache that the
+    requests on the new version fill (they would keep undoing each other)."""
+    data = write_tiny_data(tmp_path / "data")
+    store = FileStore(data)
+    reads: list[str] = []
+    real = FileStore._read_layer
+    monkeypatch.setattr(
+        FileStore,
+        "_read_layer",
+        lambda self, layer, detail: reads.append(layer) or real(self, layer, detail),
+    )
+    elsewhere = contextvars.Context  # another request: a context with no span open
+    token = pin_version()
+    try:
+        store.communes("2020")
+        touch(data / "boundaries" / "manifest.json")
+        elsewhere().run(store.communes, "2020")  # the new version: read and cached
+        store.communes("2020")  # still pinned to the old one: read, not cached
+        elsewhere().run(store.communes, "2020")  # the new version's cache is still there
+        assert len(reads) == 3
+    finally:
+        unpin_version(token)
+    store.communes("2020")
+    assert len(reads) == 3
+
+
+def test_unpinning_with_the_token_restores_an_outer_span(tmp_path):
+    data = write_tiny_data(tmp_path / "data")
+    store = FileStore(data)
+    outer = pin_version()
+    first = store.data_version()
+    inner = pin_version()
+    unpin_version(inner)
+    touch(data / "ocop" / "outlets.csv")
+    assert store.data_version() == first  # the outer span is still open
+    unpin_version(outer)
+    assert store.data_version() != first

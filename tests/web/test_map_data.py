@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import geopandas as gpd
+import pandas as pd
 import pytest
 import shapely
 
@@ -86,3 +88,28 @@ def test_warm_up_builds_a_cell_of_an_edition_by_area(area_app):
 
     timings = warm(area_app)
     assert "/api/communes.topopack?edition=2020&cell=108,15" in timings
+
+
+def test_districts_are_filled_only_where_the_editions_communes_nest(area_app):
+    client = area_app.test_client()
+    assert page_config(client, "/?edition=2020")["byArea"]["fill"] is True
+    assert page_config(client, "/?edition=2025")["byArea"]["fill"] is False  # 2020 districts
+
+
+def test_a_commune_without_geometry_has_no_cell(tmp_path):
+    from geoapp.web.map_data import topology_service
+    from geoapp.web.warmup import area_cell_urls
+
+    app = tiny_app(tmp_path, map_full_communes_max=2)
+    boundaries = tmp_path / "data" / "boundaries"
+    for name in ("communes_2020", "communes_2020_display"):
+        frame = gpd.read_parquet(boundaries / f"{name}.parquet")
+        empty = frame.iloc[[0]].assign(commune_code="10009", geometry=[shapely.Polygon()])
+        pd.concat([frame, empty]).to_parquet(boundaries / f"{name}.parquet")
+    with app.app_context():
+        cells = topology_service().cell_codes("2020")
+    assert cells == {(108, 15): frozenset({"10001", "10002", "10003", "10004"})}
+    assert list(area_cell_urls(app)) == [
+        "/api/communes.topopack?edition=2020&cell=108,15",
+        "/api/communes.topopack?edition=2025&cell=108,15",
+    ]
