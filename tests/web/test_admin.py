@@ -8,7 +8,6 @@ import re
 import pytest
 from werkzeug.security import generate_password_hash
 
-from geoapp import create_app
 from geoapp.web import admin
 from tests.tiny_data import tiny_app
 
@@ -108,15 +107,7 @@ def test_the_limit_holds_across_worker_processes(tmp_path):
     """Two apps on the same folders stand for two gunicorn workers: failures add up."""
     settings = {"admin_user": "office", "admin_password_hash": generate_password_hash(PASSWORD)}
     first = tiny_app(tmp_path, **settings).test_client()
-    second = create_app(
-        {
-            "data_dir": tmp_path / "data",
-            "versions_dir": tmp_path / "versions",
-            "testing": True,
-            "tile_url": "none",
-            **settings,
-        }
-    ).test_client()
+    second = tiny_app(tmp_path, **settings).test_client()  # same data and versions folders
     for n in range(admin.MAX_FAILURES):
         assert sign_in(first if n % 2 else second, password="nope").status_code == 401
     assert sign_in(first).status_code == 429
