@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
+import secrets
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from flask import Flask
 
-from geoapp.config import PROJECT_ROOT, Settings, load_settings
+from geoapp.config import PROJECT_ROOT, Settings, cookie_secure, load_settings
 
 if TYPE_CHECKING:
     from geoapp.services.coverage import CoverageService
@@ -29,7 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from geoapp import cli, i18n
     from geoapp.services.coverage import CoverageService
     from geoapp.storage import FileStore
-    from geoapp.web import register_blueprints
+    from geoapp.web import register_blueprints, security
 
     settings = load_settings(config)
     app = Flask(
@@ -37,11 +39,31 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    app.config.update(TESTING=settings.testing, SECRET_KEY=settings.secret_key or None)
+    app.config.update(
+        TESTING=settings.testing,
+        SECRET_KEY=session_key(settings),
+        SESSION_COOKIE_SECURE=cookie_secure(settings),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.admin_session_minutes),
+    )
     app.json.ensure_ascii = False
     store = FileStore(settings.data_dir, settings.ocop_versions_dir)
     app.extensions["geoapp"] = AppState(settings, store, CoverageService(store, settings))
     i18n.init(app)
     register_blueprints(app)
+    security.init_app(app)  # last: the headers are set first, seen by the page cache
     cli.register(app)
     return app
+
+
+def session_key(settings: Settings) -> str | None:
+    """``GEOAPP_SECRET_KEY``; with testing a fixed key and with dev a random one per process
+    (``load_settings`` refuses admin without a key otherwise)."""
+    if settings.secret_key:
+        return settings.secret_key
+    if settings.testing:
+        return "testing-only-session-key-not-secret"
+    if settings.dev:
+        return secrets.token_hex(32)
+    return None

@@ -17,6 +17,7 @@ from typing import Any
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 EDITIONS = ("2020", "2025")
+MIN_SECRET_KEY_CHARS = 32
 
 
 class ConfigError(ValueError):
@@ -37,8 +38,18 @@ class Settings:
     default_edition: str = "2020"
     tile_url: str = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
     tile_attribution: str = "© OpenStreetMap contributors"
+    # Signs the admin session cookie: required whenever admin is on (never derived from the
+    # credentials), except with ``testing`` or ``dev``, which use an explicit throw-away key.
     secret_key: str = ""
     testing: bool = False
+    dev: bool = False  # GEOAPP_DEV=1: local development (throw-away secret, cookies over http)
+    # Session cookie only over HTTPS: "auto" (on unless testing or dev), true or false.
+    cookie_secure: bool | None = None
+    admin_session_minutes: int = 8 * 60  # an admin session ends this long after sign-in
+    # Flask-Limiter storage, shared by the gunicorn workers ("memory://" counts per worker;
+    # e.g. "redis://localhost:6379" or "memcached://localhost:11211" to share the count).
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_renders: str = "30 per minute"  # per client: uncached reports, downloads, progress
     versions_dir: Path | None = None
     admin_user: str = ""
     admin_password_hash: str = ""
@@ -100,6 +111,19 @@ def _parse_bool(name: str, raw: Any) -> bool:
     raise ConfigError(f"GEOAPP_{name.upper()} must be true or false, got {raw!r}")
 
 
+def _parse_rate(name: str, raw: Any) -> str:
+    from limits import parse_many
+
+    text = str(raw).strip()
+    try:
+        parse_many(text)
+    except ValueError:
+        raise ConfigError(
+            f"GEOAPP_{name.upper()} must be a rate such as '30 per minute', got {raw!r}"
+        ) from None
+    return text
+
+
 def _coerce(field: dataclasses.Field, raw: Any) -> Any:
     name = field.name
     if name == "target_products":
@@ -114,8 +138,16 @@ def _coerce(field: dataclasses.Field, raw: Any) -> Any:
         return _parse_int(name, raw, 6, 18)
     if name == "as_of":
         return _parse_date(name, raw)
-    if name in {"testing", "bench_routes"}:
+    if name in {"testing", "bench_routes", "dev"}:
         return _parse_bool(name, raw)
+    if name == "cookie_secure":
+        if raw is None or str(raw).strip().lower() in {"auto", ""}:
+            return None
+        return _parse_bool(name, raw)
+    if name == "admin_session_minutes":
+        return _parse_int(name, raw, 1, 7 * 24 * 60)
+    if name == "ratelimit_renders":
+        return _parse_rate(name, raw)
     if name == "default_edition":
         value = str(raw).strip()
         if value not in EDITIONS:
@@ -153,4 +185,33 @@ def load_settings(
     settings = Settings(**values)
     if settings.tile_url.strip().lower() == "none":
         settings = dataclasses.replace(settings, tile_url="none")
+    check_secrets(settings)
     return settings
+
+
+def admin_enabled(settings: Settings) -> bool:
+    """Admin pages are on when a user with a password hash, or a token, is configured."""
+    return bool((settings.admin_user and settings.admin_password_hash) or settings.admin_token)
+
+
+def check_secrets(settings: Settings) -> None:
+    """Refuse to start with admin on and no real session key (outside testing and dev)."""
+    if not admin_enabled(settings) or settings.testing or settings.dev:
+        return
+    if not settings.secret_key:
+        raise ConfigError(
+            "GEOAPP_SECRET_KEY is required when admin is enabled (GEOAPP_ADMIN_*): set it to a "
+            "long random value, the same for every worker, e.g. from "
+            "`python -c 'import secrets; print(secrets.token_hex(32))'`"
+        )
+    if len(settings.secret_key) < MIN_SECRET_KEY_CHARS:
+        raise ConfigError(
+            f"GEOAPP_SECRET_KEY must be at least {MIN_SECRET_KEY_CHARS} characters long"
+        )
+
+
+def cookie_secure(settings: Settings) -> bool:
+    """Whether the session cookie is sent over HTTPS only ("auto": outside testing and dev)."""
+    if settings.cookie_secure is not None:
+        return settings.cookie_secure
+    return not (settings.testing or settings.dev)

@@ -48,6 +48,8 @@ def current_language() -> str:
 
 def language_links() -> list[dict[str, str | bool]]:
     """A link per language to the current page with the same query and ``lang`` set."""
+    from geoapp.web.security import local_path_link
+
     current = current_language()
     args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
     links = []
@@ -57,8 +59,9 @@ def language_links() -> list[dict[str, str | bool]]:
             {
                 "lang": lang,
                 "name": LANGUAGE_NAMES[lang],
-                # one leading slash: "//host" would be a link to another site
-                "url": f"/{request.path.lstrip('/')}?{query}",
+                # percent-encoded, one leading slash: "//host" or "/\\host" would be a link
+                # to another site
+                "url": local_path_link(request.path, query),
                 "current": lang == current,
             }
         )

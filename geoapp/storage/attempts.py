@@ -60,3 +60,40 @@ class FailedAttempts:
     def clear(self, key: str) -> None:
         with self._connection() as db:
             db.execute("DELETE FROM attempts WHERE key = ?", (key,))
+
+
+REVOKED_SCHEMA = "CREATE TABLE IF NOT EXISTS revoked (sid TEXT PRIMARY KEY, until REAL NOT NULL)"
+
+
+class RevokedSessions:
+    """Session ids signed out before they expire, seen by every worker process.
+
+    A signed cookie stays valid until it expires; signing out records its id here until then
+    (``keep_s`` seconds, the session lifetime), so a copy of the cookie is refused too.
+    """
+
+    def __init__(self, path: Path, keep_s: float) -> None:
+        self.path = Path(path)
+        self.keep_s = keep_s
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connection() as db:
+            db.execute(REVOKED_SCHEMA)
+
+    _connection = FailedAttempts._connection
+
+    def revoke(self, sid: str, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        with self._connection() as db:
+            db.execute("DELETE FROM revoked WHERE until <= ?", (now,))
+            db.execute(
+                "INSERT OR REPLACE INTO revoked (sid, until) VALUES (?, ?)",
+                (sid, now + self.keep_s),
+            )
+
+    def is_revoked(self, sid: str, now: float | None = None) -> bool:
+        now = time.time() if now is None else now
+        with self._connection() as db:
+            row = db.execute(
+                "SELECT 1 FROM revoked WHERE sid = ? AND until > ?", (sid, now)
+            ).fetchone()
+        return row is not None

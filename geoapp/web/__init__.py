@@ -32,7 +32,7 @@ def register_blueprints(app: Flask) -> None:
 
     for blueprint in (pages.bp, api.bp, planner.bp, visitors.bp, admin.bp, map_data.bp):
         app.register_blueprint(blueprint)
-    reports.register(app)  # /embed, /report and the frame policy of every page
+    reports.register(app)  # /embed and /report
     bench_routes.register(app)  # /bench/hello, only with GEOAPP_BENCH_ROUTES=1
     compression.init_app(app)  # gzip/br and ETags
     page_cache.init_app(app)  # must follow compression: it stores the encoded answers

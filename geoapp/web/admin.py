@@ -4,7 +4,11 @@ Enabled only when credentials are set in the environment: ``GEOAPP_ADMIN_USER`` 
 ``GEOAPP_ADMIN_PASSWORD_HASH`` (a werkzeug hash, e.g. from
 ``python -c "from werkzeug.security import generate_password_hash as g; print(g('...'))"``),
 and/or ``GEOAPP_ADMIN_TOKEN``. Otherwise every /admin page answers 404. There is no default
-password. Forms carry a per-session CSRF token; failed sign-ins are limited per client address
+password. The session cookie is signed with ``GEOAPP_SECRET_KEY`` (required with admin on),
+HttpOnly, SameSite=Lax and Secure behind HTTPS (``GEOAPP_COOKIE_SECURE``); a session ends
+``GEOAPP_ADMIN_SESSION_MINUTES`` after sign-in, at sign-out (its id is revoked for every
+worker) and when the credentials change. Forms carry a per-session CSRF token; failed
+sign-ins are limited per client address
 (``MAX_FAILURES`` in ``FAILURE_WINDOW_S``, counted across the worker processes in
 ``instance/admin-sign-in-failures.sqlite3``, beside the versions folder). Uploads are limited
 to 10 MB; the upload is kept in a staging folder beside the versions until it is confirmed.
@@ -12,7 +16,6 @@ to 10 MB; the upload is kept in a staging folder beside the versions until it is
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import json
 import secrets
@@ -34,9 +37,11 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.security import check_password_hash
 from werkzeug.utils import secure_filename
 
+from geoapp.config import admin_enabled as config_admin_enabled
 from geoapp.services.imports import ImportRejected, ImportService, describe_version
-from geoapp.storage.attempts import FailedAttempts
+from geoapp.storage.attempts import FailedAttempts, RevokedSessions
 from geoapp.storage.versions import StaleBaseError, VersionError
+from geoapp.web.security import safe_local_path
 from geoapp.web.state import app_state
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -47,6 +52,7 @@ MAX_FAILURES = 5
 FAILURE_WINDOW_S = 15 * 60
 STAGING_TTL_S = 2 * 60 * 60
 SIGN_IN_FAILURES_FILE = "admin-sign-in-failures.sqlite3"
+REVOKED_SESSIONS_FILE = "admin-sessions-revoked.sqlite3"
 ALLOWED_SUFFIXES = (".csv", ".xlsx", ".xlsm", ".txt")
 MAX_SHOWN_ISSUES = 500
 
@@ -60,30 +66,52 @@ def failures() -> FailedAttempts:
     return extensions["geoapp.sign_in_failures"]
 
 
-def admin_enabled() -> bool:
+def revoked_sessions() -> RevokedSessions:
+    """Signed-out session ids, shared by the worker processes (a file beside the versions)."""
+    extensions = current_app.extensions
+    if "geoapp.revoked_sessions" not in extensions:
+        path = app_state().settings.ocop_versions_dir.parent / REVOKED_SESSIONS_FILE
+        keep_s = current_app.permanent_session_lifetime.total_seconds()
+        extensions["geoapp.revoked_sessions"] = RevokedSessions(path, keep_s)
+    return extensions["geoapp.revoked_sessions"]
+
+
+def credentials_mark() -> str:
+    """A keyed digest of the admin credentials: a session made under other credentials (a
+    changed password or token) no longer matches, so a change signs every session out."""
     settings = app_state().settings
-    return bool((settings.admin_user and settings.admin_password_hash) or settings.admin_token)
-
-
-def _secret_from_credentials(settings) -> bytes:
-    """A session key derived from the admin credentials (same in every worker) when
-    ``GEOAPP_SECRET_KEY`` is not set."""
     material = f"{settings.admin_user}\0{settings.admin_password_hash}\0{settings.admin_token}"
-    return hashlib.sha256(b"geoapp-admin-session\0" + material.encode()).digest()
+    key = str(current_app.secret_key).encode()
+    return hmac.new(key, material.encode(), "sha256").hexdigest()[:32]
+
+
+def signed_in() -> bool:
+    """The session is an admin one, not expired, not signed out, made under these credentials."""
+    sid = session.get("admin")
+    if not isinstance(sid, str):
+        return False
+    age = time.time() - float(session.get("issued", 0))
+    lifetime = current_app.permanent_session_lifetime.total_seconds()
+    if (
+        not 0 <= age <= lifetime
+        or session.get("mark") != credentials_mark()
+        or revoked_sessions().is_revoked(sid)
+    ):
+        session.clear()
+        return False
+    return True
+
+
+def admin_enabled() -> bool:
+    return config_admin_enabled(app_state().settings)
 
 
 @bp.record_once
 def _configure(state) -> None:
     app = state.app
-    # Flask's defaults are None (no limit, no SameSite): set them unless configured otherwise.
+    # Flask's default is None (no limit): set it unless configured otherwise.
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         app.config["MAX_CONTENT_LENGTH"] = MAX_UPLOAD_BYTES + FORM_OVERHEAD_BYTES
-    if app.config.get("SESSION_COOKIE_SAMESITE") is None:
-        app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    settings = app.extensions["geoapp"].settings
-    enabled = (settings.admin_user and settings.admin_password_hash) or settings.admin_token
-    if enabled and not app.secret_key:
-        app.secret_key = _secret_from_credentials(settings)
 
 
 def _service() -> ImportService:
@@ -109,7 +137,7 @@ def csrf_token() -> str:
 def _inject():
     if request.blueprint != "admin":
         return {}
-    return {"csrf_token": csrf_token, "signed_in": bool(session.get("admin"))}
+    return {"csrf_token": csrf_token, "signed_in": signed_in()}
 
 
 @bp.before_request
@@ -121,7 +149,7 @@ def _guard():
         expected = session.get("csrf", "")
         if not expected or not hmac.compare_digest(str(sent).encode(), str(expected).encode()):
             return _page("admin_error.html", 400, message="csrf")
-    if request.endpoint not in {"admin.login"} and not session.get("admin"):
+    if request.endpoint not in {"admin.login"} and not signed_in():
         return redirect(url_for("admin.login", next=request.path))
     return None
 
@@ -135,7 +163,6 @@ def _page(template: str, status: int = 200, **context):
     response = current_app.make_response((render_template(template, lang=_lang(), **context),
                                           status))  # fmt: skip
     response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Frame-Options"] = "DENY"
     return response
 
 
@@ -165,16 +192,22 @@ def login():
                      token_enabled=bool(settings.admin_token))  # fmt: skip
     failures().clear(client)
     session.clear()
-    session["admin"] = True
+    session.permanent = True  # the cookie expires with the session (PERMANENT_SESSION_LIFETIME)
+    session["admin"] = secrets.token_urlsafe(16)
+    session["issued"] = time.time()
+    session["mark"] = credentials_mark()
     session["csrf"] = secrets.token_urlsafe(32)
-    target = request.args.get("next", "")
-    if not target.startswith("/admin") or target.startswith("//"):
+    target = safe_local_path(request.args.get("next"), url_for("admin.upload"))
+    if not target.startswith("/admin/"):
         target = url_for("admin.upload")
     return redirect(target)
 
 
 @bp.post("/logout")
 def logout():
+    sid = session.get("admin")
+    if isinstance(sid, str):
+        revoked_sessions().revoke(sid)
     session.clear()
     return redirect(url_for("admin.login"))
 

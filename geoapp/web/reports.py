@@ -1,7 +1,6 @@
-"""Embeddable map (/embed/coverage), static PNG and PDF reports (/report/...), frame policy.
+"""Embeddable map (/embed/coverage), static PNG and PDF reports (/report/...).
 
-Every page but ``/embed/*`` refuses to be framed by other sites (CSP ``frame-ancestors
-'self'`` and ``X-Frame-Options: SAMEORIGIN``); the embed pages may be framed anywhere.
+The embed pages may be framed by any site (``geoapp.web.security`` sets the frame policy).
 Reports are cached by their parameters and the data version and sent with an ETag.
 """
 
@@ -412,25 +411,6 @@ def embed_coverage():
     )
 
 
-# -- framing ------------------------------------------------------------------------------------
-
-
-def frame_policy(response: Response) -> Response:
-    """Let other sites frame ``/embed/*`` only; every other response forbids it."""
-    embeddable = request.path.startswith("/embed/")
-    directive = "frame-ancestors *" if embeddable else "frame-ancestors 'self'"
-    policy = response.headers.get("Content-Security-Policy", "").strip().rstrip(";")
-    if "frame-ancestors" not in policy:
-        policy = f"{policy}; {directive}" if policy else directive
-        response.headers["Content-Security-Policy"] = policy
-    if embeddable:
-        response.headers.pop("X-Frame-Options", None)
-    else:
-        response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
-    return response
-
-
 def register(app: Flask) -> None:
-    """Register the blueprint and the frame policy on ``app``."""
+    """Register the blueprint on ``app`` (the frame policy is in ``geoapp.web.security``)."""
     app.register_blueprint(bp)
-    app.after_request(frame_policy)

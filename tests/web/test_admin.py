@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 
 import pytest
 from werkzeug.security import generate_password_hash
 
+from geoapp import create_app
 from geoapp.web import admin
 from tests.tiny_data import tiny_app
 
@@ -222,3 +224,68 @@ def test_sign_out(client):
     response = client.post("/admin/logout", data={"csrf_token": csrf(client.get("/admin/import"))})
     assert response.status_code == 302
     assert client.get("/admin/import").status_code == 302
+
+
+# -- session key, cookie and session lifetime ---------------------------------------------------
+
+
+def test_the_session_cookie_is_httponly_samesite_and_expires(client):
+    cookie = sign_in(client).headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Expires=" in cookie
+    assert "Secure" not in cookie  # testing: served over http
+
+
+def test_the_session_cookie_is_secure_behind_https(tmp_path):
+    app = tiny_app(tmp_path, admin_token=TOKEN, cookie_secure="true")
+    client = app.test_client()
+    token = csrf(client.get("/admin/login", base_url="https://localhost"))
+    response = client.post(
+        "/admin/login",
+        base_url="https://localhost",
+        data={"password": TOKEN, "csrf_token": token},
+    )
+    assert "Secure" in response.headers["Set-Cookie"]
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_a_session_expires(client, app, monkeypatch):
+    sign_in(client)
+    assert client.get("/admin/import").status_code == 200
+    later = admin.time.time() + app.permanent_session_lifetime.total_seconds() + 1
+    monkeypatch.setattr(admin.time, "time", lambda: later)
+    assert client.get("/admin/import").status_code == 302
+
+
+def test_a_signed_out_cookie_is_refused_even_when_replayed(client):
+    sign_in(client)
+    stolen = client.get_cookie("session").value
+    token = csrf(client.get("/admin/import"))
+    client.post("/admin/logout", data={"csrf_token": token})
+    client.set_cookie("session", stolen)
+    response = client.get("/admin/import")
+    assert response.status_code == 302 and "/admin/login" in response.headers["Location"]
+
+
+def test_a_password_change_signs_every_session_out(client, app):
+    sign_in(client)
+    assert client.get("/admin/import").status_code == 200
+    state = app.extensions["geoapp"]
+    state.settings = dataclasses.replace(
+        state.settings, admin_password_hash=generate_password_hash("a new password")
+    )
+    assert client.get("/admin/import").status_code == 302
+
+
+def test_admin_refuses_to_start_without_a_secret_key(tmp_path):
+    from geoapp.config import ConfigError
+
+    settings = {"data_dir": tmp_path, "admin_token": TOKEN, "testing": False}
+    with pytest.raises(ConfigError, match="GEOAPP_SECRET_KEY is required"):
+        create_app(settings)
+    with pytest.raises(ConfigError, match="at least 32"):
+        create_app({**settings, "secret_key": "short"})
+    # development and testing use an explicit throw-away key; without admin none is needed
+    assert create_app({**settings, "dev": True}).secret_key
+    assert create_app({"data_dir": tmp_path, "testing": False}).secret_key is None
+    app = create_app({**settings, "secret_key": "k" * 32})
+    assert app.secret_key == "k" * 32 and app.config["SESSION_COOKIE_SECURE"] is True
