@@ -31,7 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from geoapp import cli, i18n
     from geoapp.services.coverage import CoverageService
     from geoapp.storage import FileStore
-    from geoapp.web import register_blueprints, security
+    from geoapp.web import limits, register_blueprints, security
 
     settings = load_settings(config)
     app = Flask(
@@ -52,6 +52,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["geoapp"] = AppState(settings, store, CoverageService(store, settings))
     i18n.init(app)
     register_blueprints(app)
+    limits.init_app(app)
     security.init_app(app)  # last: the headers are set first, seen by the page cache
     cli.register(app)
     return app

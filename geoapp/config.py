@@ -46,10 +46,12 @@ class Settings:
     # Session cookie only over HTTPS: "auto" (on unless testing or dev), true or false.
     cookie_secure: bool | None = None
     admin_session_minutes: int = 8 * 60  # an admin session ends this long after sign-in
-    # Flask-Limiter storage, shared by the gunicorn workers ("memory://" counts per worker;
-    # e.g. "redis://localhost:6379" or "memcached://localhost:11211" to share the count).
-    ratelimit_storage_uri: str = "memory://"
-    ratelimit_renders: str = "30 per minute"  # per client: uncached reports, downloads, progress
+    # Flask-Limiter storage of the per-client limits. "" (default): a SQLite file beside the
+    # versions folder, shared by the gunicorn workers ("memory://" with testing); or
+    # "memory://" (one count per worker), "redis://host:6379", "memcached://host:11211".
+    ratelimit_storage_uri: str = ""
+    ratelimit_reports: str = "20 per minute"  # per client: PNG/PDF reports rendered (not cached)
+    ratelimit_data: str = "60 per minute"  # per client: downloads, progress computed (not cached)
     versions_dir: Path | None = None
     admin_user: str = ""
     admin_password_hash: str = ""
@@ -146,7 +148,7 @@ def _coerce(field: dataclasses.Field, raw: Any) -> Any:
         return _parse_bool(name, raw)
     if name == "admin_session_minutes":
         return _parse_int(name, raw, 1, 7 * 24 * 60)
-    if name == "ratelimit_renders":
+    if name in {"ratelimit_reports", "ratelimit_data"}:
         return _parse_rate(name, raw)
     if name == "default_edition":
         value = str(raw).strip()

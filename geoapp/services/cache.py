@@ -5,9 +5,21 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from contextvars import ContextVar
 from typing import TypeVar
 
 T = TypeVar("T")
+
+# Values computed (cache misses) since ``count_misses`` in this context (a request), so that
+# the web layer can count only the answers that really computed something against a limit.
+_misses: ContextVar[list[int] | None] = ContextVar("geoapp_cache_misses", default=None)
+
+
+def count_misses() -> list[int]:
+    """Start counting the cache misses of this context; the list grows by one per miss."""
+    box: list[int] = []
+    _misses.set(box)
+    return box
 
 
 class LruCache:
@@ -23,6 +35,9 @@ class LruCache:
             if key in self._values:
                 self._values.move_to_end(key)
                 return self._values[key]  # type: ignore[return-value]
+        box = _misses.get()
+        if box is not None:
+            box.append(1)
         value = compute()
         with self._lock:
             self._values[key] = value

@@ -15,6 +15,7 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from flask_babel import get_locale
 from flask_babel import gettext as _
 
+from geoapp.domain.coverage import CoverageParams
 from geoapp.render.coverage_map import render_coverage_map
 from geoapp.render.palette import STATUS_COLOURS, STATUS_ORDER
 from geoapp.services.coverage import payload
@@ -99,6 +100,8 @@ def report_request(args: Mapping[str, str]) -> ReportRequest:
         if district is not None and service.commune_district(commune) != district:
             raise BadParameter("commune", commune, f"not in district {district}")
     params = state.coverage.default_params(**overrides)
+    if params.group is None:  # the taxonomy only matters with a group: one cache entry
+        params = dataclasses.replace(params, group_field=CoverageParams.group_field)
     return ReportRequest(edition, params, district, commune, parse_bbox(args))
 
 
