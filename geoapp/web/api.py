@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, request
 
 from geoapp.services.coverage import Payload
+from geoapp.web.apidoc import COVERAGE, FEATURE_COLLECTION, documented, object_schema
 from geoapp.web.params import parse_coverage_query
 from geoapp.web.state import app_state
 
@@ -32,28 +33,54 @@ def _coverage_query():
 
 
 @bp.get("/communes.geojson")
+@documented(
+    "Communes with their coverage",
+    COVERAGE,
+    media_type="application/geo+json",
+    schema=FEATURE_COLLECTION,
+)
 def communes_geojson() -> Response:
     edition, params = _coverage_query()
     return send_payload(app_state().coverage.communes_geojson(edition, params))
 
 
 @bp.get("/districts.geojson")
+@documented(
+    "2020 districts with their coverage",
+    COVERAGE,
+    media_type="application/geo+json",
+    schema=FEATURE_COLLECTION,
+)
 def districts_geojson() -> Response:
     _, params = _coverage_query()
     return send_payload(app_state().coverage.districts_geojson(params))
 
 
 @bp.get("/producers.geojson")
+@documented(
+    "Producers and their products", (), media_type="application/geo+json", schema=FEATURE_COLLECTION
+)
 def producers_geojson() -> Response:
     return send_payload(app_state().coverage.producers_geojson())
 
 
 @bp.get("/outlets.geojson")
+@documented(
+    "OCOP centres and sales points",
+    (),
+    media_type="application/geo+json",
+    schema=FEATURE_COLLECTION,
+)
 def outlets_geojson() -> Response:
     return send_payload(app_state().coverage.outlets_geojson())
 
 
 @bp.get("/coverage/summary")
+@documented(
+    "Province and district figures",
+    COVERAGE,
+    schema=object_schema("province", "districts", districts={"type": "array"}),
+)
 def coverage_summary() -> Response:
     edition, params = _coverage_query()
     result = app_state().coverage.coverage(edition, params)

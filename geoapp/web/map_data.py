@@ -16,6 +16,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, current_app, request
 
 from geoapp.services.topology import CELL_DEG, MapTopologyService
+from geoapp.web.apidoc import CELL, COVERAGE, documented, object_schema
 from geoapp.web.state import app_state
 
 bp = Blueprint("map_data", __name__, url_prefix="/api")
@@ -33,6 +34,12 @@ def topology_service() -> MapTopologyService:
 
 
 @bp.get("/map.topojson")
+@documented(
+    "Communes and districts as TopoJSON",
+    COVERAGE,
+    media_type="application/topo+json",
+    schema=object_schema("type", "objects"),
+)
 def map_topojson() -> Response:
     from geoapp.web.api import _coverage_query, send_payload
 
@@ -41,6 +48,7 @@ def map_topojson() -> Response:
 
 
 @bp.get("/map.topopack")
+@documented("The map topology, packed", COVERAGE, media_type="application/vnd.ocop.topopack")
 def map_topopack() -> Response:
     from geoapp.web.api import _coverage_query, send_payload
 
@@ -49,6 +57,11 @@ def map_topopack() -> Response:
 
 
 @bp.get("/communes.topopack")
+@documented(
+    "The communes of one map cell, packed",
+    (*COVERAGE, CELL),
+    media_type="application/vnd.ocop.topopack",
+)
 def communes_topopack() -> Response:
     from geoapp.web.api import _coverage_query, send_payload
     from geoapp.web.params import parse_cell

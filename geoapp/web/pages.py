@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from geoapp.render.coverage_map import MapConfig, render_coverage_map
 from geoapp.render.palette import GROUP_COLOURS, STATUS_COLOURS, STATUS_ORDER
+from geoapp.web.apidoc import documented, object_schema
 from geoapp.web.params import parse_coverage_query
 from geoapp.web.state import app_state
 
@@ -138,6 +139,10 @@ def index():
 
 
 @bp.get("/healthz")
+@documented(
+    "Health: ok, or degraded (503) when a page would fail",
+    schema=object_schema("status", status={"type": "string", "enum": ["ok", "degraded"]}),
+)
 def healthz():
     state = app_state()
     version = state.store.data_version()

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 # Product group taxonomies: QĐ 1048/QĐ-TTg (2019) and QĐ 148/QĐ-TTg (2023) -> products column.
 GROUP_TAXONOMIES = {"2019": "group_1048", "2023": "group_148"}
 DEFAULT_GROUP_TAXONOMY = "2023"
+TARGET_RANGE = (1, 5)  # products per commune
+STARS_RANGE = (1, 5)
 
 
 class BadParameter(ValueError):
@@ -168,8 +170,8 @@ def parse_coverage_query(
         if district not in {code for code, _ in choices.districts}:
             raise BadParameter("district", district, "unknown district code", valid_districts)
     overrides = {
-        "target": parse_int(args, "target", 1, 5),
-        "min_stars": parse_int(args, "min_stars", 1, 5),
+        "target": parse_int(args, "target", *TARGET_RANGE),
+        "min_stars": parse_int(args, "min_stars", *STARS_RANGE),
         "as_of": parse_date(args, "as_of"),
         "group": group,
         "group_field": GROUP_TAXONOMIES[taxonomy],

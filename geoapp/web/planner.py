@@ -22,6 +22,7 @@ from geoapp.render.progress_chart import ProgressChart, PublishedPoint, render_p
 from geoapp.services.coverage import payload
 from geoapp.services.planner import COMMUNE_FIELDS, PlannerService, Progress, TableFilter
 from geoapp.web.api import send_payload
+from geoapp.web.apidoc import COVERAGE, Param, documented, object_schema, table_params
 from geoapp.web.pages import DATA_ATTRIBUTION
 from geoapp.web.params import (
     DEFAULT_GROUP_TAXONOMY,
@@ -43,6 +44,11 @@ DOWNLOADS = {
     "geojson": "application/geo+json",
     "gpkg": "application/geopackage+sqlite3",
 }
+
+
+TABLE = table_params(
+    MAX_TEXT, tuple(dict.fromkeys(f for fs in COMMUNE_FIELDS.values() for f in fs))
+)
 
 
 def planner_service() -> PlannerService:
@@ -101,6 +107,7 @@ def filter_args(query: CoverageQuery, table: TableFilter, page: bool = False) ->
 
 
 @bp.get("/api/coverage")
+@documented("The planner's commune table", (*COVERAGE, *TABLE), schema=object_schema())
 def api_coverage() -> Response:
     query, params, table = parse_request(request.args)
     service = planner_service()
@@ -111,6 +118,7 @@ def api_coverage() -> Response:
 
 
 @bp.get("/api/coverage/progress")
+@documented("Counted products per year", COVERAGE, schema=object_schema(), limited=True)
 def api_progress() -> Response:
     query, params, _table = parse_request(request.args)
     progress = planner_service().progress(query.edition, params, query.district)
@@ -118,6 +126,7 @@ def api_progress() -> Response:
 
 
 @bp.get("/api/coverage/communes/<code>")
+@documented("One commune's products, producers and outlets", COVERAGE, schema=object_schema())
 def api_commune(code: str) -> Response:
     query, params, _table = parse_request(request.args)
     detail = planner_service().commune_detail(query.edition, code, params)
@@ -168,6 +177,9 @@ def chart_of(progress: Progress, target: int) -> ProgressChart:
 
 
 @bp.get("/planner/progress.svg")
+@documented(
+    "Chart of counted products per year", COVERAGE, media_type="image/svg+xml", limited=True
+)
 def progress_svg() -> Response:
     query, params, _table = parse_request(request.args)
     progress = planner_service().progress(query.edition, params, query.district)
@@ -176,6 +188,16 @@ def progress_svg() -> Response:
 
 
 @bp.get("/planner/download.<fmt>")
+@documented(
+    "The commune table as a file",
+    (
+        *COVERAGE,
+        *TABLE,
+        Param("fmt", {"type": "string", "enum": list(DOWNLOADS)}, "Format", where="path"),
+    ),
+    media_type=tuple(t.split(";")[0] for t in DOWNLOADS.values()),
+    limited=True,
+)
 def download(fmt: str) -> Response:
     if fmt not in DOWNLOADS:
         raise BadParameter("format", fmt, "unknown download format", tuple(DOWNLOADS))

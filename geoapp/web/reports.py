@@ -21,6 +21,7 @@ from geoapp.render.palette import STATUS_COLOURS, STATUS_ORDER
 from geoapp.services.coverage import payload
 from geoapp.services.reports import AreaReport, ReportRequest, ReportService
 from geoapp.web.api import send_payload
+from geoapp.web.apidoc import COVERAGE, Param, documented
 from geoapp.web.pages import coverage_map_config, map_labels, status_labels
 from geoapp.web.params import BadParameter, parse_coverage_query, parse_int
 from geoapp.web.planner import planner_service
@@ -51,6 +52,19 @@ FILTER_PARAMS = (
     "lang",
 )
 EXTENSION_KEY = "geoapp.reports"
+REPORT = (
+    *COVERAGE,
+    Param("commune", {"type": "string", "maxLength": 10}, "A commune code of the edition"),
+    Param("bbox", {"type": "string"}, "west,south,east,north in degrees (EPSG:4326)"),
+)
+SIZE = tuple(
+    Param(name, {"type": "integer", "minimum": low, "maximum": high}, f"{name} (default {default})")
+    for name, (low, high, default) in (
+        ("width", PNG_WIDTH),
+        ("height", PNG_HEIGHT),
+        ("dpi", PNG_DPI),
+    )
+)
 
 
 def reports_service() -> ReportService:
@@ -355,6 +369,7 @@ def _size_args(args: Mapping[str, str]) -> tuple[int, int, int]:
 
 
 @bp.get("/report/coverage.png")
+@documented("Static map of an area (PNG)", (*REPORT, *SIZE), media_type="image/png", limited=True)
 def coverage_png() -> Response:
     req = report_request(request.args)
     width, height, dpi = _size_args(request.args)
@@ -371,6 +386,7 @@ def coverage_png() -> Response:
 
 
 @bp.get("/report/coverage.pdf")
+@documented("Coverage report of an area (PDF)", REPORT, media_type="application/pdf", limited=True)
 def coverage_pdf() -> Response:
     req = report_request(request.args)
     service = reports_service()

@@ -20,6 +20,7 @@ from geoapp.services.visitors import (
     NearbyQuery,
     VisitorService,
 )
+from geoapp.web.apidoc import NEARBY, SEARCH, documented
 from geoapp.web.params import BadParameter, parse_float, parse_int
 from geoapp.web.state import app_state
 
@@ -100,6 +101,7 @@ def _json(value: Any) -> Response:
 
 
 @bp.get("/api/nearby")
+@documented("Nearest outlets and producers", NEARBY, schema={"type": "array"})
 def api_nearby() -> Response:
     service = visitor_service()
     query = parse_nearby_query(request.args, service.groups())
@@ -111,6 +113,7 @@ def api_nearby() -> Response:
 
 
 @bp.get("/api/search")
+@documented("Places and products by name", SEARCH, schema={"type": "array"})
 def api_search() -> Response:
     text, limit = parse_search_query(request.args)
     return _json(visitor_service().search(text, limit))
