@@ -44,11 +44,11 @@ messages: | $(VENV)/.installed
 data: data/boundaries/manifest.json
 
 data/boundaries/manifest.json: $(BOUNDARY_FILES) $(BUILD_CODE) | $(VENV)/.installed
-	$(BIN)/flask --app wsgi boundaries build
+	GEOAPP_CHECK_DATA=0 $(BIN)/flask --app wsgi boundaries build
 
 # data/ocop/ is committed; rebuild it from ../shared/data/ocop after a change of facts or rules.
 ocop-data: data
-	$(BIN)/flask --app wsgi ocop build
+	GEOAPP_CHECK_DATA=0 $(BIN)/flask --app wsgi ocop build
 
 run: setup
 	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app

@@ -31,6 +31,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     from geoapp import cli, i18n
     from geoapp.services.coverage import CoverageService
     from geoapp.storage import FileStore
+    from geoapp.storage.integrity import DataChecker
     from geoapp.web import limits, register_blueprints, security
 
     settings = load_settings(config)
@@ -49,6 +50,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.json.ensure_ascii = False
     store = FileStore(settings.data_dir, settings.ocop_versions_dir)
+    checker = DataChecker(store.boundaries_dir, store.ocop_dir, store.versions)
+    if settings.check_data:
+        checker.require_intact()  # refuse to start on missing or damaged data
+    app.extensions["geoapp.data_checker"] = checker
     app.extensions["geoapp"] = AppState(settings, store, CoverageService(store, settings))
     i18n.init(app)
     register_blueprints(app)

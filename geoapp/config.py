@@ -56,6 +56,9 @@ class Settings:
     admin_user: str = ""
     admin_password_hash: str = ""
     admin_token: str = ""
+    # Verify the data at start-up (checksums of the boundary build, the version pointer);
+    # GEOAPP_CHECK_DATA=0 only for the commands that rebuild it (make data).
+    check_data: bool = True
     bench_routes: bool = False  # GEOAPP_BENCH_ROUTES=1 adds /bench/hello (benchmark floor)
     # Maps with more producers than this cluster their markers (Leaflet.markercluster, which
     # is then fetched); smaller maps draw every marker and do not load the plugin.
@@ -140,7 +143,7 @@ def _coerce(field: dataclasses.Field, raw: Any) -> Any:
         return _parse_int(name, raw, 6, 18)
     if name == "as_of":
         return _parse_date(name, raw)
-    if name in {"testing", "bench_routes", "dev"}:
+    if name in {"testing", "bench_routes", "dev", "check_data"}:
         return _parse_bool(name, raw)
     if name == "cookie_secure":
         if raw is None or str(raw).strip().lower() in {"auto", ""}:

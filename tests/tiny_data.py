@@ -18,6 +18,7 @@ import pandas as pd
 from shapely.geometry import box
 
 from geoapp.domain.ocop import OUTLET_COLUMNS, PRODUCER_COLUMNS, PRODUCT_COLUMNS
+from geoapp.storage.integrity import file_checksums
 
 CELL = 0.1
 
@@ -230,7 +231,9 @@ def write_tiny_data(data_dir: Path) -> Path:
         frame.to_parquet(boundaries / f"{name}.parquet")
         frame.to_parquet(boundaries / f"{name}_display.parquet")
     crosswalk().to_csv(boundaries / "crosswalk_2020_2025.csv", index=False)
-    (boundaries / "manifest.json").write_text(json.dumps({"build_version": "tiny"}))
+    names = [p.name for p in boundaries.iterdir() if p.suffix in {".parquet", ".csv"}]
+    manifest = {"build_version": "tiny", "files": file_checksums(boundaries, names)}
+    (boundaries / "manifest.json").write_text(json.dumps(manifest))
     products().to_csv(ocop / "products.csv", index=False)
     producers().to_csv(ocop / "producers.csv", index=False)
     outlets().to_csv(ocop / "outlets.csv", index=False)

@@ -24,8 +24,9 @@ import pandas as pd
 import shapely
 
 from geoapp.domain import boundaries as geo
+from geoapp.storage.integrity import file_checksums
 
-BUILD_CODE_VERSION = "boundary-build/1"
+BUILD_CODE_VERSION = "boundary-build/2"  # 2: the manifest holds the files' checksums
 
 COMMUNES_2020_GEOJSON = "qn_communes_2020.geojson"
 COMMUNES_2020_CSV = "qn_communes_2020.csv"
@@ -683,6 +684,10 @@ def build_boundaries(source_dir: Path, output_dir: Path, echo: Echo = print) -> 
     try:
         _write_outputs(staging, outputs)
         _verify_written(staging, manifest)
+        # checked at every start-up and by /healthz (geoapp.storage.integrity)
+        served = [n for n in outputs if n != MANIFEST and not n.startswith(f"{REPORTS}/")]
+        manifest["files"] = file_checksums(staging, served)
+        _write_outputs(staging, {MANIFEST: manifest})
         _swap_in(staging, output_dir, list(outputs))
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, render_template, request, url_for
+import logging
+
+from flask import Blueprint, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from geoapp.render.coverage_map import MapConfig, render_coverage_map
 from geoapp.render.palette import GROUP_COLOURS, STATUS_COLOURS, STATUS_ORDER
+from geoapp.storage.integrity import REBUILD_HINT
 from geoapp.web.apidoc import documented, object_schema
 from geoapp.web.params import parse_coverage_query
 from geoapp.web.state import app_state
 
 bp = Blueprint("pages", __name__)
+log = logging.getLogger(__name__)
 
 DATA_ATTRIBUTION = (
     "Boundaries: dvhcvn (GPL-3.0), vietnamese-provinces-database (MIT), vietnam63 (MIT), "
@@ -144,7 +148,22 @@ def index():
     schema=object_schema("status", status={"type": "string", "enum": ["ok", "degraded"]}),
 )
 def healthz():
+    """ok, or degraded (503) when the data a page reads is missing or damaged."""
     state = app_state()
-    version = state.store.data_version()
-    communes = len(state.store.communes(state.settings.default_edition, "display"))
-    return jsonify({"status": "ok", "data_version": version, "communes": communes})
+    problems = current_app.extensions["geoapp.data_checker"].problems()
+    communes = version = None
+    if not problems:
+        try:
+            version = state.store.data_version()
+            communes = len(state.store.communes(state.settings.default_edition, "display"))
+        except Exception as exc:  # whatever would break the pages breaks the check
+            log.error("health check: %s", exc)
+            problems = ["the data cannot be read: " + REBUILD_HINT]
+    body = {"status": "degraded" if problems else "ok", "data_version": version}
+    body["communes"] = communes
+    if problems:
+        body["problems"] = problems
+    response = jsonify(body)
+    response.status_code = 503 if problems else 200
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -153,6 +153,11 @@ def test_manifest(built):
     assert manifest["built_at"].endswith("+00:00")
     assert len(manifest["build_version"]) == 12
     assert 0 < manifest["max_display_displacement_m"] <= 50
+    # the checksums of every served file, verified at start-up (geoapp.storage.integrity)
+    assert "communes_2020_display.parquet" in manifest["files"]
+    assert not any(name.startswith("reports/") for name in manifest["files"])
+    for name, checksum in manifest["files"].items():
+        assert hashlib.sha256((built / name).read_bytes()).hexdigest() == checksum, name
 
 
 def test_names_and_types_come_from_the_official_list(built):
