@@ -10,7 +10,8 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export GEOAPP_BOUNDARY_SOURCES := $(BOUNDARY_SOURCES)
 
-.PHONY: run dev test lint format bench setup data ocop-data chromium clean translations messages
+.PHONY: run dev test lint format bench setup data ocop-data chromium clean translations messages \
+	audit soak
 
 setup: $(VENV)/.installed static/vendor/.installed data translations
 
@@ -72,7 +73,11 @@ bench/results/.installed: bench/requirements.txt bench/package.json | $(VENV)/.i
 	npm install --prefix bench --no-audit --no-fund --silent
 	mkdir -p bench/results && touch $@
 
-test: setup chromium
+# pip-audit of requirements.txt (.ci/audit.py): accept a finding with a reason in .pip-audit-ignore.
+audit: | $(VENV)/.installed
+	$(BIN)/python .ci/audit.py
+
+test: setup chromium audit
 	$(BIN)/ruff check geoapp tests bench
 	$(BIN)/ruff format --check geoapp tests bench
 	$(BIN)/pytest

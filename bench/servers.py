@@ -41,8 +41,16 @@ def rss_mb(pid: int) -> float:
 class Gunicorn:
     """``gunicorn`` on 127.0.0.1 and a free port; stopped (SIGTERM, then SIGKILL) on exit."""
 
-    def __init__(self, app: str, workers: int = 2, env: dict[str, str] | None = None) -> None:
-        self.port = free_port()
+    def __init__(
+        self,
+        app: str,
+        workers: int = 2,
+        env: dict[str, str] | None = None,
+        threads: int | None = None,
+        port: int | None = None,
+    ) -> None:
+        self.port = port or free_port()
+        self.threads = threads
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = app
         self.workers = workers
@@ -61,6 +69,7 @@ class Gunicorn:
             "120",
             "--log-level",
             "warning",
+            *(["--threads", str(self.threads)] if self.threads else []),
             self.app,
         ]
         self.process = subprocess.Popen(
