@@ -77,6 +77,11 @@ bench/results/.installed: bench/requirements.txt bench/package.json | $(VENV)/.i
 audit: | $(VENV)/.installed
 	$(BIN)/python .ci/audit.py
 
+# Soak (issue 12), not part of make test: gunicorn (2 workers), 50 clients for SOAK_SECONDS
+# (default 300) on the built data; fails on any 5xx or worker memory growth of 10% or more.
+soak: setup
+	$(BIN)/python bench/soak.py
+
 test: setup chromium audit
 	$(BIN)/ruff check geoapp tests bench
 	$(BIN)/ruff format --check geoapp tests bench

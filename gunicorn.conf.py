@@ -2,10 +2,20 @@
 
 Each worker warms its caches in a background thread once it has loaded the app, so that the
 first visitors do not pay for computing coverage, boundaries and compressed payloads.
+Each worker answers with several threads (gthread), so that a slow report never holds the
+worker: reports take at most ``geoapp.web.limits.RENDER_SLOTS`` of them.
 """
+
+threads = 8
 
 
 def post_worker_init(worker):
+    import sys
+
     from geoapp.web.warmup import start_warmup
 
+    # A thread rendering a report holds the GIL for up to the switch interval each time another
+    # thread wants it; a short request (/healthz) wants it a few times: 1 ms instead of 5 ms
+    # keeps it fast while a report renders.
+    sys.setswitchinterval(0.001)
     start_warmup(worker.wsgi)

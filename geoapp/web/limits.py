@@ -8,10 +8,15 @@ The limits are ``GEOAPP_RATELIMIT_REPORTS`` and ``GEOAPP_RATELIMIT_DATA``, per c
 (behind a proxy, run gunicorn with ``--forwarded-allow-ips`` so that it is the visitor's).
 Counts live in ``GEOAPP_RATELIMIT_STORAGE_URI``: by default a SQLite file shared by the worker
 processes (``geoapp.storage.ratelimit``; ``memory://`` when testing). Over the limit: 429 with a
-JSON body that says which limit and when to retry, and ``Retry-After``.
+JSON body that says which limit and when to retry, and ``Retry-After``. A worker also works on
+at most ``RENDER_SLOTS`` of these answers at once; one more gets 429 at once ("busy"), so the
+threads that answer the pages and ``/healthz`` are never all taken by reports.
 """
 
 from __future__ import annotations
+
+import functools
+import threading
 
 from flask import Flask, g, jsonify
 from flask_limiter import Limiter, RateLimitExceeded
@@ -22,6 +27,11 @@ from geoapp.config import Settings
 from geoapp.services.cache import count_misses
 
 RATE_LIMITS_FILE = "rate-limits.sqlite3"
+# Expensive answers in progress at once in one worker process (rendering or waiting for the
+# renderer); one more is refused at once (429, retry in a second) instead of holding a thread
+# that /healthz and the pages need. Keep it below gunicorn's threads (gunicorn.conf.py).
+RENDER_SLOTS = 3
+BUSY_RETRY_S = 2
 # endpoint -> (scope, counted only when something was computed)
 LIMITED = {
     "reports.coverage_png": ("reports", True),
@@ -44,6 +54,35 @@ def _computed(_response) -> bool:
     return bool(g.get("geoapp_cache_misses"))
 
 
+class Busy(Exception):
+    """Every render slot of this worker is taken."""
+
+
+def with_render_slot(view, slots: threading.BoundedSemaphore):
+    """``view`` run only while it holds one of ``slots`` (never waits for one)."""
+
+    @functools.wraps(view)
+    def limited(*args, **kwargs):
+        if not slots.acquire(blocking=False):
+            raise Busy()
+        try:
+            return view(*args, **kwargs)
+        finally:
+            slots.release()
+
+    return limited
+
+
+def too_many(message: str, limit: str, retry_after_s: int | None = None):
+    body = {"error": "too many requests", "message": message, "limit": limit, "status": 429}
+    response = jsonify(body)
+    response.status_code = 429
+    response.headers["Cache-Control"] = "no-store"
+    if retry_after_s is not None:
+        response.headers["Retry-After"] = str(retry_after_s)
+    return response
+
+
 def init_app(app: Flask) -> Limiter:
     """Limit the ``LIMITED`` endpoints of ``app`` (call after the blueprints are registered)."""
     settings: Settings = app.extensions["geoapp"].settings
@@ -61,26 +100,23 @@ def init_app(app: Flask) -> Limiter:
     def _count_misses() -> None:
         g.geoapp_cache_misses = count_misses()
 
+    slots = threading.BoundedSemaphore(RENDER_SLOTS)  # per worker process: threads share it
     for endpoint, (scope, when_computed) in LIMITED.items():
         decorate = limiter.shared_limit(
             rates[scope], scope=scope, deduct_when=_computed if when_computed else None
         )
-        app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
+        view = with_render_slot(app.view_functions[endpoint], slots)
+        app.view_functions[endpoint] = decorate(view)
 
     @app.errorhandler(RateLimitExceeded)
     def _too_many(exc: RateLimitExceeded):
-        response = jsonify(
-            {
-                "error": "too many requests",
-                "message": f"rate limit exceeded: {exc.description}; retry later "
-                "(see Retry-After, in seconds)",
-                "limit": exc.description,
-                "status": 429,
-            }
-        )
-        response.status_code = 429
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        message = f"rate limit exceeded: {exc.description}; retry later (Retry-After, seconds)"
+        return too_many(message, exc.description)
+
+    @app.errorhandler(Busy)
+    def _busy(_exc: Busy):
+        message = "the server is busy with other reports; retry in a few seconds"
+        return too_many(message, f"{RENDER_SLOTS} at once per worker", BUSY_RETRY_S)
 
     app.extensions["geoapp.limiter"] = limiter
     return limiter

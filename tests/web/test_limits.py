@@ -72,3 +72,12 @@ def test_a_bad_rate_is_refused_at_start_up(tmp_path):
 
     with pytest.raises(ConfigError, match="GEOAPP_RATELIMIT_REPORTS"):
         tiny_app(tmp_path, ratelimit_reports="often")
+
+
+def test_a_worker_with_every_render_slot_taken_answers_busy_at_once(tmp_path, monkeypatch):
+    monkeypatch.setattr(limits, "RENDER_SLOTS", 0)
+    client = tiny_app(tmp_path).test_client()
+    response = client.get("/report/coverage.pdf")
+    assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
+    assert "busy" in response.get_json()["message"]
+    assert client.get("/healthz").status_code == 200  # the rest is answered
