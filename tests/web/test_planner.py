@@ -9,6 +9,7 @@ import re
 import xml.etree.ElementTree as ET
 
 import geopandas as gpd
+import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
@@ -271,7 +272,8 @@ def test_xlsx_download_has_one_sheet_per_table_and_frozen_headers(client):
         "province",
         "progress",
         "progress_by_district",
-        "published",
+        "published_totals",
+        "published_other",
         "filters",
     ]
     for sheet in book.worksheets:
@@ -300,7 +302,7 @@ def test_geopackage_download_parses_back_to_api_rows(client, tmp_path):
     frame = gpd.read_file(path, layer="communes")
     assert frame.crs.to_epsg() == 4326
     parsed = [
-        {k: "" if v is None else str(v) for k, v in row.items()}
+        {k: "" if pd.isna(v) else str(v) for k, v in row.items()}
         for row in frame.drop(columns="geometry").to_dict("records")
     ]
     assert parsed == flat(rows)
