@@ -104,7 +104,12 @@ def init(app: Flask) -> None:
         requested = request.args.get("lang")
         if requested in LANGUAGES and request.cookies.get(COOKIE_NAME) != requested:
             response.set_cookie(
-                COOKIE_NAME, requested, max_age=COOKIE_MAX_AGE_S, samesite="Lax", httponly=True
+                COOKIE_NAME,
+                requested,
+                max_age=COOKIE_MAX_AGE_S,
+                samesite="Lax",
+                httponly=True,
+                secure=bool(app.config.get("SESSION_COOKIE_SECURE")),
             )
         if response.mimetype == "text/html":
             response.vary.add("Cookie")

@@ -279,13 +279,13 @@ def test_a_password_change_signs_every_session_out(client, app):
 def test_admin_refuses_to_start_without_a_secret_key(tmp_path):
     from geoapp.config import ConfigError
 
-    settings = {"data_dir": tmp_path, "admin_token": TOKEN, "testing": False}
+    settings = {"data_dir": tmp_path, "admin_token": TOKEN, "testing": False, "check_data": False}
     with pytest.raises(ConfigError, match="GEOAPP_SECRET_KEY is required"):
         create_app(settings)
     with pytest.raises(ConfigError, match="at least 32"):
         create_app({**settings, "secret_key": "short"})
     # development and testing use an explicit throw-away key; without admin none is needed
     assert create_app({**settings, "dev": True}).secret_key
-    assert create_app({"data_dir": tmp_path, "testing": False}).secret_key is None
+    assert create_app({"data_dir": tmp_path, "check_data": False}).secret_key is None
     app = create_app({**settings, "secret_key": "k" * 32})
     assert app.secret_key == "k" * 32 and app.config["SESSION_COOKIE_SECURE"] is True
