@@ -18,6 +18,10 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, title: str, message: str, **extra):
+    if request.path == "/ogc" or request.path.startswith("/ogc/"):
+        from geoapp.web.ogc import exception_response  # OGC API exceptions: code, description
+
+        return exception_response(status, message)
     if wants_json():
         response = jsonify({"error": title, "message": message, "status": status, **extra})
         response.status_code = status
