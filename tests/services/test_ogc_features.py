@@ -99,7 +99,9 @@ def test_datetime_of_producers_is_a_product_recognised_then(service):
 
 
 def test_datetime_of_editions_is_their_period_in_force(service):
-    assert ids(service, "communes_2025", interval=(dt.date(2024, 1, 1), dt.date(2024, 12, 31))) == []
+    assert (
+        ids(service, "communes_2025", interval=(dt.date(2024, 1, 1), dt.date(2024, 12, 31))) == []
+    )
     assert len(ids(service, "communes_2025", interval=(dt.date(2025, 7, 1), None))) == 3
     assert ids(service, "communes_2020", interval=(dt.date(2025, 7, 1), None)) == []
     assert len(ids(service, "districts_2020", interval=(dt.date(2024, 5, 1),) * 2)) == 2
