@@ -14,7 +14,6 @@ is not served; the queryables document and ``name=value`` filters are.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -391,7 +390,6 @@ def items(collection_id: str):
         "type": "FeatureCollection",
         "numberMatched": page.number_matched,
         "numberReturned": len(page.features),
-        "timeStamp": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": page_links(spec, fmt, query, page.number_matched),
     }
     if fmt == "html":
