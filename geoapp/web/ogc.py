@@ -148,7 +148,13 @@ def _ogc_error(exc: OgcError):
 
 
 def check_params(allowed: frozenset[str] | set[str]) -> None:
-    unknown = sorted(set(request.args) - COMMON_PARAMS - set(allowed))
+    """Every query parameter is one the resource knows; ``crs`` and ``bbox-crs`` (Part 2) are
+    taken when they name CRS84, the only CRS served, as some clients send them anyway."""
+    for name in ("crs", "bbox-crs"):
+        value = request.args.get(name)
+        if value is not None and value not in (CRS84, "CRS84", "OGC:CRS84"):
+            raise BadParameter(name, value, "only CRS84 is served", (CRS84,))
+    unknown = sorted(set(request.args) - COMMON_PARAMS - set(allowed) - {"crs", "bbox-crs"})
     if unknown:
         valid = sorted(COMMON_PARAMS | set(allowed))
         raise BadParameter(unknown[0], request.args[unknown[0]], "unknown query parameter", valid)

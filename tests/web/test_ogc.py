@@ -109,6 +109,9 @@ def test_coverage_parameters_change_the_communes(client):
 def test_bbox_and_datetime_filter_items(client):
     _, doc = get_json(client, f"{ITEMS}?bbox=108.01,15.51,108.04,15.54")
     assert [f["id"] for f in doc["features"]] == ["10001"]
+    crs84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+    _, same = get_json(client, f"{ITEMS}?bbox=108.01,15.51,108.04,15.54&bbox-crs={crs84}")
+    assert same["features"] == doc["features"]
     _, doc = get_json(client, "/ogc/collections/producers/items?datetime=2024-01-01/2024-12-31")
     assert [f["id"] for f in doc["features"]] == ["PR1", "PR2"]
     _, doc = get_json(client, "/ogc/collections/producers/items?datetime=../2019-12-31T23:59:59Z")
@@ -149,6 +152,7 @@ def test_queryables_list_the_filterable_properties(client):
         (f"{ITEMS}?colour=red", 400, "colour"),
         (f"{ITEMS}?n_products=some", 400, "n_products"),
         (f"{ITEMS}?f=xml", 400, "f"),
+        (f"{ITEMS}?crs=http://www.opengis.net/def/crs/EPSG/0/3857", 400, "crs"),
         ("/ogc/collections/crosswalk_2020_2025/items?bbox=0,0,1,1", 400, "bbox"),
         ("/ogc/collections/outlets/items?datetime=2024-01-01", 400, "datetime"),
         ("/ogc/collections/rivers", 404, "rivers"),
