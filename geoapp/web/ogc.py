@@ -184,8 +184,8 @@ def answer(document: dict, fmt: str, template: str, mimetype: str = JSON, **cont
     return Response(json.dumps(document, ensure_ascii=False), mimetype=mimetype)
 
 
-@bp.get("", strict_slashes=False)
 @bp.get("/")
+@bp.get("", strict_slashes=False)  # registered first: the canonical URL has no final slash
 def landing():
     check_params(set())
     fmt = output_format()
