@@ -460,6 +460,11 @@ def _value(field: Field, raw: str):
             return float(raw)
         except ValueError:
             raise QueryError(field.name, raw, "not a number") from None
+    if field.format == "date":
+        try:
+            return dt.date.fromisoformat(raw).isoformat()
+        except ValueError:
+            raise QueryError(field.name, raw, "not a date (YYYY-MM-DD)") from None
     if field.type == "boolean":
         if raw.lower() not in {"true", "false"}:
             raise QueryError(field.name, raw, "not true or false")

@@ -19,6 +19,7 @@ import json
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 
+from geoapp.i18n import LANGUAGES
 from geoapp.services.ogc_features import (
     COLLECTIONS,
     CollectionSpec,
@@ -27,12 +28,12 @@ from geoapp.services.ogc_features import (
     QueryError,
     spec_of,
 )
+from geoapp.web.ogc_openapi import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, openapi_document
 from geoapp.web.params import BadParameter, parse_bbox, parse_date, parse_datetime, parse_int
 from geoapp.web.state import app_state
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
 
-DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET = 100, 10_000, 10_000_000
 COVERAGE_PARAMS = ("target", "min_stars", "as_of")
 COMMON_PARAMS = frozenset({"f", "lang"})
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -47,7 +48,7 @@ CONFORMANCE = (
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
 SCHEMA_JSON = "application/schema+json"
-OGC_CODES = {400: "InvalidParameterValue", 404: "NotFound", 406: "NotAcceptable"}
+OGC_CODES = {400: "InvalidParameterValue", 404: "NotFound", 405: "MethodNotAllowed"}
 
 
 def ogc_service() -> OgcFeaturesService:
@@ -117,7 +118,7 @@ def exception_response(status: int, description: str) -> Response | tuple[str, i
 
 
 def _wants_html() -> bool:
-    f = request.args.get("f")
+    f = request.args.get("f") or None  # empty: not given, as for every parameter
     if f is not None:
         return f == "html"
     best = request.accept_mimetypes.best_match([JSON, GEOJSON, HTML], default=JSON)
@@ -126,7 +127,7 @@ def _wants_html() -> bool:
 
 def output_format() -> str:
     """``json`` or ``html``: the ``f`` parameter, else the Accept header (JSON by default)."""
-    f = request.args.get("f")
+    f = request.args.get("f") or None  # empty: not given, as for every parameter
     if f is not None and f not in ("json", "html"):
         raise BadParameter("f", f, "unknown format", ("json", "html"))
     return "html" if _wants_html() else "json"
@@ -150,9 +151,12 @@ def _ogc_error(exc: OgcError):
 def check_params(allowed: frozenset[str] | set[str]) -> None:
     """Every query parameter is one the resource knows; ``crs`` and ``bbox-crs`` (Part 2) are
     taken when they name CRS84, the only CRS served, as some clients send them anyway."""
+    lang = request.args.get("lang")
+    if lang and lang not in LANGUAGES:
+        raise BadParameter("lang", lang, "unknown language", LANGUAGES)
     for name in ("crs", "bbox-crs"):
         value = request.args.get(name)
-        if value is not None and value not in (CRS84, "CRS84", "OGC:CRS84"):
+        if value and value not in (CRS84, "CRS84", "OGC:CRS84"):
             raise BadParameter(name, value, "only CRS84 is served", (CRS84,))
     unknown = sorted(set(request.args) - COMMON_PARAMS - set(allowed) - {"crs", "bbox-crs"})
     if unknown:
@@ -216,8 +220,6 @@ def conformance():
 
 @bp.get("/api")
 def openapi():
-    from geoapp.web.ogc_openapi import openapi_document
-
     check_params(set())
     fmt = output_format()
     settings = app_state().settings
@@ -386,7 +388,7 @@ def items(collection_id: str):
     query = ItemQuery(
         bbox=parse_bbox(request.args.get("bbox")),
         interval=parse_datetime(request.args.get("datetime")),
-        properties={k: v for k, v in request.args.items() if k in queryable},
+        properties={k: v for k, v in request.args.items() if k in queryable and v.strip()},
         limit=DEFAULT_LIMIT if limit is None else limit,
         offset=offset or 0,
         coverage=coverage_params(spec),

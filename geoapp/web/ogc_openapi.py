@@ -13,20 +13,27 @@ from typing import Any
 
 from geoapp.services.ogc_features import CollectionSpec
 
-DEFAULT_LIMIT, MAX_LIMIT = 100, 10_000
+DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET = 100, 10_000, 10_000_000
 REF = "#/components"
+_DAY = r"[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+_TIME = r"([Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2}))?"
+_INSTANT = f"{_DAY}{_TIME}"
+# An instant, or an interval start/end with ".." or nothing for an open end (not both).
+DATETIME_PATTERN = f"^({_INSTANT}|{_INSTANT}/({_INSTANT}|\\.\\.)?|(\\.\\.)?/{_INSTANT})$"
 
 
 def _param(name: str, schema: dict, description: str, location: str = "query") -> dict:
-    return {
+    """A parameter; in the query an empty value is allowed and means "not given"."""
+    param = {
         "name": name,
         "in": location,
         "required": location == "path",
         "description": description,
         "schema": schema,
-        "style": "form",
-        "explode": False,
     }
+    if location == "query":
+        param |= {"style": "form", "explode": False, "allowEmptyValue": True}
+    return param
 
 
 def _components() -> dict[str, Any]:
@@ -43,7 +50,10 @@ def _components() -> dict[str, Any]:
     errors = {
         str(status): {
             "description": text,
-            "content": {"application/json": {"schema": {"$ref": f"{REF}/schemas/exception"}}},
+            "content": {
+                "application/json": {"schema": {"$ref": f"{REF}/schemas/exception"}},
+                "text/html": {},  # with f=html or an Accept that prefers it
+            },
         }
         for status, text in ((400, "Bad parameter"), (404, "Not found"), (500, "Server error"))
     }
@@ -60,16 +70,23 @@ def _components() -> dict[str, Any]:
             "Features per page",
         ),
         "offset": _param(
-            "offset", {"type": "integer", "minimum": 0, "default": 0}, "Features to skip"
+            "offset",
+            {"type": "integer", "minimum": 0, "maximum": MAX_OFFSET, "default": 0},
+            "Features to skip",
         ),
         "bbox": _param(
             "bbox",
-            {"type": "array", "minItems": 4, "maxItems": 6, "items": {"type": "number"}},
+            {
+                "type": "array",
+                "minItems": 4,
+                "maxItems": 6,
+                "items": {"type": "number", "minimum": -180, "maximum": 180},
+            },
             "west,south,east,north in degrees (CRS84)",
         ),
         "datetime": _param(
             "datetime",
-            {"type": "string"},
+            {"type": "string", "pattern": DATETIME_PATTERN},
             "Date, date-time or interval start/end ('..' for open); communes and districts: "
             "the edition's period in force; producers: a product recognised then",
         ),

@@ -179,8 +179,9 @@ def parse_coverage_query(
 
 
 def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
-    """``west,south,east,north`` (or with heights: 6 numbers) in CRS84 degrees."""
-    if raw is None:
+    """``west,south,east,north`` (or with heights: 6 numbers) in CRS84 degrees; an empty value
+    is no bbox, as for every other parameter."""
+    if raw is None or not raw.strip():
         return None
     valid = "west,south,east,north in degrees (CRS84), e.g. 108.0,15.5,108.5,16.0"
     try:
@@ -214,8 +215,9 @@ def _instant(text: str, raw: str) -> dt.date | None:
 
 
 def parse_datetime(raw: str | None) -> tuple[dt.date | None, dt.date | None] | None:
-    """``datetime``: an instant or ``start/end`` (``..`` or empty for an open end), as dates."""
-    if raw is None:
+    """``datetime``: an instant or ``start/end`` (``..`` or empty for an open end), as dates;
+    an empty value is no datetime."""
+    if raw is None or not raw.strip():
         return None
     parts = raw.split("/")
     if len(parts) == 1:

@@ -120,6 +120,9 @@ def test_property_filters_compare_typed_values(service):
     assert ids(service, "communes_2020", properties=both) == ["10004"]
     with pytest.raises(QueryError, match="not a whole number"):
         service.items(spec_of("producers"), ItemQuery(properties={"max_stars": "many"}))
+    assert ids(service, "producers", properties={"first_recognised": "2023-06-01"}) == ["PR1"]
+    with pytest.raises(QueryError, match="not a date"):
+        service.items(spec_of("producers"), ItemQuery(properties={"first_recognised": "soon"}))
     with pytest.raises(QueryError, match="not a queryable"):
         service.items(spec_of("producers"), ItemQuery(properties={"nope": "1"}))
 

@@ -152,6 +152,8 @@ def test_queryables_list_the_filterable_properties(client):
         (f"{ITEMS}?colour=red", 400, "colour"),
         (f"{ITEMS}?n_products=some", 400, "n_products"),
         (f"{ITEMS}?f=xml", 400, "f"),
+        (f"{ITEMS}?lang=fr", 400, "lang"),
+        (f"{ITEMS}?offset=10000001", 400, "offset"),
         (f"{ITEMS}?crs=http://www.opengis.net/def/crs/EPSG/0/3857", 400, "crs"),
         ("/ogc/collections/crosswalk_2020_2025/items?bbox=0,0,1,1", 400, "bbox"),
         ("/ogc/collections/outlets/items?datetime=2024-01-01", 400, "datetime"),
