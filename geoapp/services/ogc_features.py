@@ -233,6 +233,7 @@ class ItemQuery:
     limit: int = 100
     offset: int = 0
     coverage: cov.CoverageParams | None = None
+    filter: str | None = None  # CQL2 text (geoapp.services.ogc_filter)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -412,6 +413,14 @@ class OgcFeaturesService:
             if field is None:
                 raise QueryError(name, raw, "not a queryable of this collection")
             keep &= frame[name].eq(_value(field, raw)).fillna(False).to_numpy(dtype=bool)
+        if query.filter is not None:
+            from geoapp.services.ogc_filter import FilterError, cql2_mask
+
+            names = {f.name for f in spec.queryables}
+            try:
+                keep &= cql2_mask(frame, query.filter, names, spec.geometry is not None)
+            except FilterError as exc:
+                raise QueryError("filter", query.filter, exc.reason) from None
         matched = np.flatnonzero(keep)
         page = matched[query.offset : query.offset + query.limit]
         return ItemPage([table.features[i] for i in page], len(matched))

@@ -6,10 +6,11 @@ Why not pygeoapi: its Flask app builds its configuration, OpenAPI document and `
 from files named by environment variables when ``pygeoapi.flask_app`` is imported, and it loads
 a provider per request from that static configuration. Our collections depend on the data
 version pinned for each request and on the app's settings (coverage defaults), and several apps
-live in one process in the tests; its dependencies (pydantic, tinydb, pygeofilter, PyYAML,
-filelock ...) would come with it. Part 1 is small, so it is written here: routes, negotiation,
-paging links and the OpenAPI document (``geoapp.web.ogc_openapi``). Part 3 CQL2 (``filter=``)
-is not served; the queryables document and ``name=value`` filters are.
+live in one process in the tests; its dependencies (pydantic, tinydb, filelock, PyYAML
+...) would come with it. Part 1 is small, so it is written here: routes, negotiation,
+paging links and the OpenAPI document (``geoapp.web.ogc_openapi``). Part 3: the queryables,
+``name=value`` filters and ``filter=`` in CQL2 text, evaluated by pygeofilter
+(``geoapp.services.ogc_filter``).
 """
 
 from __future__ import annotations
@@ -44,6 +45,13 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables",
     "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/queryables-query-parameters",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-cql2",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
 )
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
@@ -339,7 +347,8 @@ def coverage_params(spec: CollectionSpec):
 
 def item_params(spec: CollectionSpec) -> set[str]:
     """The query parameters of ``/items``: paging, bbox, datetime, queryables, coverage."""
-    allowed = {"limit", "offset"} | {f.name for f in spec.queryables}
+    allowed = {"limit", "offset", "filter", "filter-lang", "filter-crs"}
+    allowed |= {f.name for f in spec.queryables}
     if spec.geometry:
         allowed.add("bbox")
     if spec.temporal:
@@ -347,6 +356,18 @@ def item_params(spec: CollectionSpec) -> set[str]:
     if spec.coverage:
         allowed.update(COVERAGE_PARAMS)
     return allowed
+
+
+def parse_filter() -> str | None:
+    """``filter`` in CQL2 text (``filter-lang=cql2-text``, coordinates in CRS84)."""
+    lang = request.args.get("filter-lang") or "cql2-text"
+    if lang != "cql2-text":
+        raise BadParameter("filter-lang", lang, "only CQL2 text is read", ("cql2-text",))
+    crs = request.args.get("filter-crs")
+    if crs and crs not in (CRS84, "CRS84", "OGC:CRS84"):
+        raise BadParameter("filter-crs", crs, "only CRS84 is served", (CRS84,))
+    text = request.args.get("filter")
+    return text if text and text.strip() else None
 
 
 def page_links(spec: CollectionSpec, fmt: str, query: ItemQuery, matched: int) -> list[dict]:
@@ -392,6 +413,7 @@ def items(collection_id: str):
         limit=DEFAULT_LIMIT if limit is None else limit,
         offset=offset or 0,
         coverage=coverage_params(spec),
+        filter=parse_filter(),
     )
     page = ogc_service().items(spec, query)
     head = {

@@ -90,6 +90,20 @@ def _components() -> dict[str, Any]:
             "Date, date-time or interval start/end ('..' for open); communes and districts: "
             "the edition's period in force; producers: a product recognised then",
         ),
+        "filter": _param(
+            "filter",
+            {"type": "string", "maxLength": 4000},
+            "CQL2 text on the queryables and geometry, e.g. status = 'below' AND "
+            "S_INTERSECTS(geometry, BBOX(108.0, 15.5, 108.5, 16.0))",
+        ),
+        "filter-lang": _param(
+            "filter-lang", {"type": "string", "enum": ["cql2-text"]}, "Language of filter"
+        ),
+        "filter-crs": _param(
+            "filter-crs",
+            {"type": "string", "enum": ["http://www.opengis.net/def/crs/OGC/1.3/CRS84"]},
+            "CRS of the filter's coordinates",
+        ),
         "target": _param(
             "target", {"type": "integer", "minimum": 1, "maximum": 5}, "Products per commune"
         ),
@@ -129,7 +143,7 @@ def _json(schema: dict | None = None) -> dict:
 def _collection_paths(spec: CollectionSpec, title: str, defaults: dict) -> dict[str, Any]:
     base = f"/collections/{spec.id}"
     coverage = ["target", "min_stars", "as_of"] if spec.coverage else []
-    item_params = ["f", "lang", "limit", "offset"]
+    item_params = ["f", "lang", "limit", "offset", "filter", "filter-lang", "filter-crs"]
     item_params += ["bbox"] if spec.geometry else []
     item_params += ["datetime"] if spec.temporal else []
     shared = _components()["parameters"]

@@ -120,6 +120,17 @@ def test_bbox_and_datetime_filter_items(client):
     assert doc["numberMatched"] == 0
 
 
+def test_cql2_filter_pages_with_its_links(client):
+    url = f"{ITEMS}?filter=n_products%20%3C%201%20OR%20status%20%3D%20'met'&limit=2"
+    _, doc = get_json(client, url + "&filter-lang=cql2-text")
+    assert doc["numberMatched"] == 3
+    assert [f["id"] for f in doc["features"]] == ["10001", "10002"]
+    _, rest = get_json(client, relative(rels(doc)["next"][0]["href"]))
+    assert [f["id"] for f in rest["features"]] == ["10004"]
+    _, conformance = get_json(client, "/ogc/conformance")
+    assert "http://www.opengis.net/spec/cql2/1.0/conf/cql2-text" in conformance["conformsTo"]
+
+
 def test_item_by_id_with_links(client):
     response, feature = get_json(client, "/ogc/collections/outlets/items/O2")
     assert response.mimetype == "application/geo+json"
@@ -153,6 +164,9 @@ def test_queryables_list_the_filterable_properties(client):
         (f"{ITEMS}?n_products=some", 400, "n_products"),
         (f"{ITEMS}?f=xml", 400, "f"),
         (f"{ITEMS}?lang=fr", 400, "lang"),
+        (f"{ITEMS}?filter=status%20%3D", 400, "filter"),
+        (f"{ITEMS}?filter=status%3D'met'&filter-lang=cql-json", 400, "filter-lang"),
+        (f"{ITEMS}?filter=status%3D'met'&filter-crs=EPSG:3857", 400, "filter-crs"),
         (f"{ITEMS}?offset=10000001", 400, "offset"),
         (f"{ITEMS}?crs=http://www.opengis.net/def/crs/EPSG/0/3857", 400, "crs"),
         ("/ogc/collections/crosswalk_2020_2025/items?bbox=0,0,1,1", 400, "bbox"),
@@ -265,3 +279,10 @@ def test_collections_follow_a_new_data_version(tmp_path):
     assert after["numberMatched"] == 3
     _, feature = get_json(client, "/ogc/collections/outlets/items/O3")
     assert feature["properties"]["name"] == "Điểm bán mới"
+
+
+def test_other_methods_get_405_naming_get(client):
+    response = client.post("/ogc/collections")
+    assert response.status_code == 405
+    assert "GET" in response.headers["Allow"]
+    assert json.loads(response.data)["code"] == "MethodNotAllowed"

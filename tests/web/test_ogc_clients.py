@@ -165,3 +165,33 @@ def test_owslib_filters_by_property(ogc_server, real_app):
     assert page["numberMatched"] == len(page["features"]) == expected
     assert {f["properties"]["district_code"] for f in page["features"]} == {district}
     assert json.dumps(page)  # plain JSON all the way down
+
+
+def test_ogr_attribute_and_spatial_filters(ogc_server, real_app):
+    # GDAL reads /ogc/api, finds district_code among the items' parameters and sends it (and
+    # bbox for -spat) to the server; the counts must be the store's.
+    import shapely
+
+    store = real_app.extensions["geoapp"].store
+    communes = store.communes("2020")
+    district = communes["district_code"].value_counts().index[0]
+    url = f"OAPIF:{ogc_server.url}"
+    out = gdal(
+        "ogrinfo",
+        "-ro",
+        "-geom=NO",
+        "-where",
+        f"district_code = '{district}'",
+        url,
+        "communes_2020",
+    )
+    assert out.count("OGRFeature(") == int(communes["district_code"].eq(district).sum())
+    producers = store.ocop().producers
+    west, south, east, north = (round(v, 2) for v in producers.total_bounds)
+    middle = (west + east) / 2
+    box = shapely.box(west, south, middle, north)
+    expected = int(producers.geometry.intersects(box).sum())
+    out = gdal(
+        "ogrinfo", "-ro", "-spat", str(west), str(south), str(middle), str(north), url, "producers"
+    )
+    assert 0 < out.count("OGRFeature(") == expected
