@@ -57,7 +57,15 @@ def _components() -> dict[str, Any]:
         }
         for status, text in ((400, "Bad parameter"), (404, "Not found"), (500, "Server error"))
     }
-    parameters = {
+    return {
+        "schemas": {"exception": exception, "link": link},
+        "parameters": _parameters() | _filter_parameters(),
+        "responses": errors,
+    }
+
+
+def _parameters() -> dict[str, Any]:
+    return {
         "f": _param(
             "f", {"type": "string", "enum": ["json", "html"]}, "Format (else the Accept header)"
         ),
@@ -90,6 +98,12 @@ def _components() -> dict[str, Any]:
             "Date, date-time or interval start/end ('..' for open); communes and districts: "
             "the edition's period in force; producers: a product recognised then",
         ),
+    }
+
+
+def _filter_parameters() -> dict[str, Any]:
+    """CQL2 ``filter`` (Part 3) and the coverage parameters of communes and districts."""
+    return {
         "filter": _param(
             "filter",
             {"type": "string", "maxLength": 4000},
@@ -113,11 +127,6 @@ def _components() -> dict[str, Any]:
         "as_of": _param(
             "as_of", {"type": "string", "format": "date"}, "Date the certificates must be valid"
         ),
-    }
-    return {
-        "schemas": {"exception": exception, "link": link},
-        "parameters": parameters,
-        "responses": errors,
     }
 
 
@@ -146,7 +155,7 @@ def _collection_paths(spec: CollectionSpec, title: str, defaults: dict) -> dict[
     item_params = ["f", "lang", "limit", "offset", "filter", "filter-lang", "filter-crs"]
     item_params += ["bbox"] if spec.geometry else []
     item_params += ["datetime"] if spec.temporal else []
-    shared = _components()["parameters"]
+    shared = _filter_parameters()
     for name in coverage:
         if name in defaults:
             schema = {**shared[name]["schema"], "default": defaults[name]}
