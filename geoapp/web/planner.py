@@ -240,7 +240,7 @@ def page_labels() -> dict[str, str]:
         "missing": _("Missing"),
         "status": _("Status"),
         "groups": _("Product groups present"),
-        "status_none": _("No product"),
+        "status_none": _("No product recorded"),
         "status_below": _("Below target"),
         "status_met": _("Target met"),
         "status_no_data": _("No data"),

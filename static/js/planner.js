@@ -294,7 +294,8 @@
         return "<td" + (numeric ? ' class="num"' : "") + ">" + cell(row[name]) + "</td>";
       });
       var selected = row.commune_code === state.commune;
-      return '<tr tabindex="0" data-code="' + esc(row.commune_code) + '"' +
+      return '<tr tabindex="0" data-code="' + esc(row.commune_code) + '" data-status="' +
+        esc(row.status) + '"' +
         (selected ? ' class="selected" aria-selected="true"' : "") + ">" + cells.join("") +
         "</tr>";
     }).join("");
