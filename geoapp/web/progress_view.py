@@ -20,7 +20,7 @@ def chart_of(progress: Progress, district: str | None = None) -> ProgressChart:
     province = not district
     communes = Panel(
         key="communes",
-        heading=_("Communes with at least %(t)s products counted", t=target),
+        heading=_communes_heading(progress),
         note=_("Each point is what the map shows on that date (31 December, or the as-of date)."),
         series=(
             _line("communes_met", _("Communes meeting the target"), years, progress.communes_met),
@@ -72,6 +72,21 @@ def chart_of(progress: Progress, district: str | None = None) -> ProgressChart:
     )
 
 
+def _communes_heading(progress: Progress) -> str:
+    target, n = progress.target, progress.n_communes
+    if not progress.years:  # an as-of date before the programme started
+        return _("Communes with ≥ %(t)s products counted", t=target)
+    met = progress.communes_met[-1]
+    return _(
+        "Communes with ≥ %(t)s products counted: %(met)s of %(n)s (%(share)s) on %(date)s",
+        t=target,
+        met=met,
+        n=n,
+        share=percent(met / n if n else None),
+        date=progress.dates[-1],
+    )
+
+
 def _line(key: str, label: str, years: list[int], values: list[int]) -> Series:
     points = tuple(Point(int(y), int(v)) for y, v in zip(years, values, strict=True))
     return Series(key, label, points)
@@ -96,7 +111,7 @@ def progress_summary(progress: Progress, district: str | None = None) -> str:
     met, n = progress.communes_met[-1], progress.n_communes
     parts = [
         _(
-            "On %(date)s, %(met)s of %(n)s communes (%(share)s) have at least %(t)s products "
+            "On %(date)s, %(met)s of %(n)s communes (%(share)s) have ≥ %(t)s products "
             "counted; the target is every commune.",
             date=progress.dates[-1],
             met=met,

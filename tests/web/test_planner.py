@@ -297,12 +297,25 @@ def test_chart_keeps_round_results_and_later_figures_out_and_escapes_text(publis
     assert max(ticks) < 10  # 4 communes: no product count on this axis
     assert "Quảng Nam" in root.find(f"{SVG}title").text
     desc = root.find(f"{SVG}desc").text
-    assert "1 of 4 communes (25%) have at least 2 products" in desc
+    assert "1 of 4 communes (25%) have ≥ 2 products" in desc
     assert "482 (2024, 2024-12-26; S32)" in desc
     district = published_client.get("/planner/progress.svg?district=101").data
     assert b"<script>" not in district and b"<b>" not in district
     five_star = ET.fromstring(district).find(f"{SVG}g[@data-panel='five_star']")
     assert five_star.find(f"{SVG}line[@class='target-line']") is None  # the province's target
+
+
+def test_chart_before_the_programme_and_in_edition_2025(client):
+    early = client.get("/planner/progress.svg?as_of=2017-01-01&lang=en")
+    assert early.status_code == 200
+    root = ET.fromstring(early.data)
+    assert point_labels(root, "communes_met") == []
+    assert root.find(f"{SVG}desc").text == "No year to show."
+    progress = client.get("/api/coverage/progress?edition=2025").get_json()
+    root = ET.fromstring(client.get("/planner/progress.svg?edition=2025").data)
+    assert point_labels(root, "communes_met") == list(
+        zip(progress["years"], progress["communes_met"], strict=True)
+    )
 
 
 def test_chart_texts_follow_the_language(client):
