@@ -20,6 +20,7 @@ from geoapp.render.palette import STATUS_COLOURS
 from geoapp.render.progress_chart import render_progress_svg
 from geoapp.services.coverage import payload
 from geoapp.services.planner import COMMUNE_FIELDS, PlannerService, TableFilter
+from geoapp.web import figures
 from geoapp.web.api import send_payload
 from geoapp.web.pages import DATA_ATTRIBUTION
 from geoapp.web.params import (
@@ -128,6 +129,8 @@ def api_commune(code: str) -> Response:
             f"not a commune code of edition {query.edition}",
             "a code from /api/coverage",
         )
+    for product in detail["products"]:  # in the request's language
+        product["reason"] = figures.reason_sentence(product, params)
     return jsonify(detail)
 
 
@@ -210,7 +213,7 @@ def page_labels() -> dict[str, str]:
         "missing": _("Missing"),
         "status": _("Status"),
         "groups": _("Product groups present"),
-        "status_none": _("No product"),
+        "status_none": _("No product recorded"),
         "status_below": _("Below target"),
         "status_met": _("Target met"),
         "status_no_data": _("No data"),
@@ -236,6 +239,7 @@ def page_labels() -> dict[str, str]:
         "share_met": _("share met"),
         "n_communes": _("communes"),
         "district_only": _("district only"),
+        "completeness_low": _("Few of the district's products are named here"),
         "district_figure": _("{products} products counted; {met} of {communes} communes met"),
         "all_districts": _("All districts"),
         "close": _("Close"),

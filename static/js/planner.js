@@ -294,7 +294,8 @@
         return "<td" + (numeric ? ' class="num"' : "") + ">" + cell(row[name]) + "</td>";
       });
       var selected = row.commune_code === state.commune;
-      return '<tr tabindex="0" data-code="' + esc(row.commune_code) + '"' +
+      return '<tr tabindex="0" data-code="' + esc(row.commune_code) + '" data-status="' +
+        esc(row.status) + '"' +
         (selected ? ' class="selected" aria-selected="true"' : "") + ">" + cells.join("") +
         "</tr>";
     }).join("");
@@ -308,7 +309,7 @@
     section.hidden = state.edition !== "2020";
     var body = document.querySelector("#district-table tbody");
     var allRow = '<tr tabindex="0" data-district=""' + (state.district ? "" : ' class="selected"') +
-      '><td colspan="6"><em>' + esc(L_.all_districts) + "</em></td></tr>";
+      '><td colspan="7"><em>' + esc(L_.all_districts) + "</em></td></tr>";
     body.innerHTML = allRow + coverage.districts.map(function (d) {
       var selected = d.district_code === state.district;
       return '<tr tabindex="0" data-district="' + esc(d.district_code) + '"' +
@@ -318,8 +319,18 @@
           esc(d.n_products_district_only) + ")</small>" : "") +
         '</td><td class="num">' + esc(d.communes_met) + '</td><td class="num">' +
         esc(d.communes_below) + '</td><td class="num">' + esc(d.communes_none) +
-        '</td><td class="num">' + esc(Math.round(d.share_met * 100)) + "%</td></tr>";
+        '</td><td class="num">' + esc(Math.round(d.share_met * 100)) + "%</td>" +
+        namedCell(d) + "</tr>";
     }).join("");
+  }
+
+  /* Products named here of the district's published total ("21 / 27"), marked when low:
+   * there "no product recorded" may well not mean "no product". */
+  function namedCell(d) {
+    var published = d.n_published === null || d.n_published === undefined ? "–" : d.n_published;
+    var low = d.completeness_low ? ' class="num completeness-low" title="' +
+      esc(L_.completeness_low) + '"' : ' class="num"';
+    return "<td" + low + ">" + esc(d.n_named) + " / " + esc(published) + "</td>";
   }
 
   function figure(id, label, value) {

@@ -391,7 +391,7 @@ def test_geopackage_download_parses_back_to_api_rows(client, tmp_path):
     frame = gpd.read_file(path, layer="communes")
     assert frame.crs.to_epsg() == 4326
     parsed = [
-        {k: "" if v is None else str(v) for k, v in row.items()}
+        {k: "" if pd.isna(v) else str(v) for k, v in row.items()}
         for row in frame.drop(columns="geometry").to_dict("records")
     ]
     assert parsed == flat(rows)
