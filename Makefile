@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export GEOAPP_BOUNDARY_SOURCES := $(BOUNDARY_SOURCES)
 
-.PHONY: run dev test lint format bench setup data ocop-data chromium clean translations messages \
+.PHONY: run dev test lint format bench setup data ocop-data chromium gdal clean translations messages \
 	audit soak
 
 setup: $(VENV)/.installed static/vendor/.installed data translations
@@ -61,6 +61,11 @@ chromium:
 	@command -v /usr/bin/chromium >/dev/null || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
 
+# GDAL's command-line clients (ogrinfo, ogr2ogr): the tests read /ogc with them (issue 15).
+gdal:
+	@command -v ogrinfo >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin; }
+
 # Benchmark (issue 7): wrk from Debian, the naive page's packages (mapclassify for explore(),
 # its CDN assets from npm), then bench/run_bench.py: a table and bench/results/latest.json.
 bench: setup chromium bench/results/.installed
@@ -82,7 +87,7 @@ audit: | $(VENV)/.installed
 soak: setup
 	$(BIN)/python bench/soak.py
 
-test: setup chromium audit
+test: setup chromium gdal audit
 	$(BIN)/ruff check geoapp tests bench
 	$(BIN)/ruff format --check geoapp tests bench
 	$(BIN)/pytest
