@@ -50,6 +50,9 @@ class Settings:
     # versions folder, shared by the gunicorn workers ("memory://" with testing); or
     # "memory://" (one count per worker), "redis://host:6379", "memcached://host:11211".
     ratelimit_storage_uri: str = ""
+    # Per-client limits: "auto" (on unless testing: tests share one app across many requests),
+    # true or false.
+    ratelimit_enabled: bool | None = None
     ratelimit_reports: str = "20 per minute"  # per client: PNG/PDF reports rendered (not cached)
     ratelimit_data: str = "60 per minute"  # per client: downloads, progress computed (not cached)
     versions_dir: Path | None = None
@@ -145,7 +148,7 @@ def _coerce(field: dataclasses.Field, raw: Any) -> Any:
         return _parse_date(name, raw)
     if name in {"testing", "bench_routes", "dev", "check_data"}:
         return _parse_bool(name, raw)
-    if name == "cookie_secure":
+    if name in {"cookie_secure", "ratelimit_enabled"}:
         if raw is None or str(raw).strip().lower() in {"auto", ""}:
             return None
         return _parse_bool(name, raw)

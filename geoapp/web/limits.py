@@ -87,6 +87,8 @@ def init_app(app: Flask) -> Limiter:
     """Limit the ``LIMITED`` endpoints of ``app`` (call after the blueprints are registered)."""
     settings: Settings = app.extensions["geoapp"].settings
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    enabled = settings.ratelimit_enabled
+    app.config.setdefault("RATELIMIT_ENABLED", not settings.testing if enabled is None else enabled)
     limiter = Limiter(
         get_remote_address,
         app=app,

@@ -9,7 +9,9 @@ from tests.tiny_data import tiny_app
 
 
 def test_rendered_reports_are_limited_per_client(tmp_path):
-    client = tiny_app(tmp_path, ratelimit_reports="3 per minute").test_client()
+    client = tiny_app(
+        tmp_path, ratelimit_enabled=True, ratelimit_reports="3 per minute"
+    ).test_client()
     for width in (300, 301, 302):
         assert client.get(f"/report/coverage.png?width={width}").status_code == 200
     response = client.get("/report/coverage.pdf")
@@ -25,7 +27,7 @@ def test_rendered_reports_are_limited_per_client(tmp_path):
 
 
 def test_equivalent_requests_share_one_cache_entry_and_are_not_counted(tmp_path):
-    app = tiny_app(tmp_path, ratelimit_reports="2 per minute")
+    app = tiny_app(tmp_path, ratelimit_enabled=True, ratelimit_reports="2 per minute")
     client = app.test_client()
     first = "/report/coverage.png?target=2&width=1200&group_taxonomy=2019&lang=en"
     assert client.get(first).status_code == 200
@@ -38,7 +40,7 @@ def test_equivalent_requests_share_one_cache_entry_and_are_not_counted(tmp_path)
 
 
 def test_downloads_and_progress_are_limited(tmp_path):
-    client = tiny_app(tmp_path, ratelimit_data="2 per minute").test_client()
+    client = tiny_app(tmp_path, ratelimit_enabled=True, ratelimit_data="2 per minute").test_client()
     assert client.get("/api/coverage/progress").status_code == 200
     assert client.get("/api/coverage/progress").status_code == 200  # cached: not counted
     assert client.get("/planner/download.csv").status_code == 200
@@ -48,7 +50,11 @@ def test_downloads_and_progress_are_limited(tmp_path):
 
 def test_two_workers_share_the_count_in_the_sqlite_storage(tmp_path):
     uri = f"sqlite:///{tmp_path / 'limits.sqlite3'}"
-    settings = {"ratelimit_data": "3 per minute", "ratelimit_storage_uri": uri}
+    settings = {
+        "ratelimit_enabled": True,
+        "ratelimit_data": "3 per minute",
+        "ratelimit_storage_uri": uri,
+    }
     one = tiny_app(tmp_path / "one", **settings).test_client()
     two = tiny_app(tmp_path / "two", **settings).test_client()
     assert one.get("/planner/download.csv").status_code == 200
@@ -81,3 +87,11 @@ def test_a_worker_with_every_render_slot_taken_answers_busy_at_once(tmp_path, mo
     assert response.status_code == 429 and int(response.headers["Retry-After"]) >= 1
     assert "busy" in response.get_json()["message"]
     assert client.get("/healthz").status_code == 200  # the rest is answered
+
+
+def test_limits_are_off_in_testing_unless_asked_for(tmp_path):
+    client = tiny_app(tmp_path / "a", ratelimit_reports="1 per minute").test_client()
+    assert [client.get(f"/report/coverage.png?width={w}").status_code for w in (300, 301)] == [
+        200,
+        200,
+    ]
