@@ -30,7 +30,7 @@ def test_zooming_in_loads_the_communes_of_the_visible_cells(page, tmp_path):
         assert fill and fill != "none"
         page.evaluate("window.ocopMap.map.setView([15.6, 108.1], 11, {animate: false})")
         page.wait_for_function(
-            "document.querySelectorAll('path.commune-shape').length === 4", timeout=10_000
+            "() => document.querySelectorAll('path.commune-shape').length === 4", timeout=10_000
         )
         assert page.locator("path.district-area").first.get_attribute("fill") == "none"
         queries = [parse_qs(urlsplit(u).query) for u in asked if "communes.topopack" in u]

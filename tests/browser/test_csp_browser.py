@@ -111,7 +111,7 @@ def test_tiles_from_the_configured_server_load(page, tmp_path):
             page.goto(server.url + "/")
             page.wait_for_selector("body[data-map-ready=true]", timeout=30_000)
             page.wait_for_function(
-                "[...document.querySelectorAll('img.leaflet-tile')]"
+                "() => [...document.querySelectorAll('img.leaflet-tile')]"
                 ".some(img => img.complete && img.naturalWidth === 256)",
                 timeout=10_000,
             )

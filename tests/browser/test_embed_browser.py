@@ -116,7 +116,7 @@ def test_permalink_reproduces_the_view_and_export_gives_links(page, live_server)
     page.evaluate("window.ocopMap.map.setView([15.57, 108.47], 12)")
     page.locator(".leaflet-control-layers").hover()
     page.get_by_label("Producers").uncheck()
-    page.wait_for_function("new URLSearchParams(location.search).get('layers') !== null")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('layers') !== null")
     query = parse_qs(urlsplit(page.url).query)
     assert query["zoom"] == ["12"]
     lat, lon = (float(v) for v in query["center"][0].split(","))

@@ -126,13 +126,15 @@ def test_text_filter_ignores_diacritics_and_empty_view_says_so(page, live_server
     problems: list[str] = []
     open_planner(page, live_server.url + "/planner?status=all", problems)
     page.fill("input[name=q]", "tien phuoc")
-    page.wait_for_function("new URLSearchParams(location.search).get('q') === 'tien phuoc'")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('q') === 'tien phuoc'")
     page.wait_for_selector(READY)
     districts = set(page.locator("#commune-table tbody tr td:nth-child(2)").all_inner_texts())
     assert districts == {"Tiên Phước"}
     assert page.locator("#commune-table tbody tr").count() == 15
     page.fill("input[name=q]", "khong co xa nay")
-    page.wait_for_function("new URLSearchParams(location.search).get('q') === 'khong co xa nay'")
+    page.wait_for_function(
+        "() => new URLSearchParams(location.search).get('q') === 'khong co xa nay'"
+    )
     page.wait_for_selector(READY)
     assert page.locator("#commune-table tbody tr").count() == 0
     assert page.locator("#commune-empty").is_visible()
