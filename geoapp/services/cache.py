@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import TypeVar
 
@@ -15,10 +16,19 @@ T = TypeVar("T")
 _misses: ContextVar[list[int] | None] = ContextVar("geoapp_cache_misses", default=None)
 
 
-def count_misses() -> list[int]:
-    """Start counting the cache misses of this context; the list grows by one per miss."""
+# Held around each computation (cache miss) in this context: the web layer sets one for the
+# expensive answers, so that at most one of them computes at a time across the workers.
+_compute_guard: ContextVar[Callable[[], AbstractContextManager] | None] = ContextVar(
+    "geoapp_compute_guard", default=None
+)
+
+
+def count_misses(guard: Callable[[], AbstractContextManager] | None = None) -> list[int]:
+    """Start counting the cache misses of this context (the list grows by one per miss), and
+    hold ``guard()`` around each computation when given."""
     box: list[int] = []
     _misses.set(box)
+    _compute_guard.set(guard)
     return box
 
 
@@ -38,7 +48,12 @@ class LruCache:
         box = _misses.get()
         if box is not None:
             box.append(1)
-        value = compute()
+        guard = _compute_guard.get()
+        if guard is None:
+            value = compute()
+        else:
+            with guard():
+                value = compute()
         with self._lock:
             self._values[key] = value
             self._values.move_to_end(key)

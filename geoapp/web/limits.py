@@ -15,10 +15,15 @@ threads that answer the pages and ``/healthz`` are never all taken by reports.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import functools
+import os
 import threading
+import time
+from pathlib import Path
 
-from flask import Flask, g, jsonify
+from flask import Flask, g, jsonify, request
 from flask_limiter import Limiter, RateLimitExceeded
 from flask_limiter.util import get_remote_address
 
@@ -32,6 +37,10 @@ RATE_LIMITS_FILE = "rate-limits.sqlite3"
 # that /healthz and the pages need. Keep it below gunicorn's threads (gunicorn.conf.py).
 RENDER_SLOTS = 3
 BUSY_RETRY_S = 2
+# ... and they compute one at a time across the workers (the others wait up to RENDER_WAIT_S):
+# on two cores, one stays free for the pages and /healthz.
+RENDER_LOCK_FILE = "render.lock"
+RENDER_WAIT_S = 15.0
 # endpoint -> (scope, counted only when something was computed)
 LIMITED = {
     "reports.coverage_png": ("reports", True),
@@ -55,7 +64,46 @@ def _computed(_response) -> bool:
 
 
 class Busy(Exception):
-    """Every render slot of this worker is taken."""
+    """Every render slot of this worker is taken, or the renderer stayed busy too long."""
+
+
+class RenderLock:
+    """One computation at a time across the worker processes (``flock`` on a file), re-entrant
+    within a thread (a report's computation computes the area report inside it)."""
+
+    def __init__(self, path: Path, wait_s: float = RENDER_WAIT_S) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.wait_s = wait_s
+        self._local = threading.local()
+
+    @contextlib.contextmanager
+    def held(self):
+        if getattr(self._local, "depth", 0):
+            self._local.depth += 1
+            try:
+                yield
+            finally:
+                self._local.depth -= 1
+            return
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            deadline = time.monotonic() + self.wait_s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise Busy() from None
+                    time.sleep(0.02)
+            self._local.depth = 1
+            try:
+                yield
+            finally:
+                self._local.depth = 0
+        finally:
+            os.close(fd)  # releases the lock
 
 
 def with_render_slot(view, slots: threading.BoundedSemaphore):
@@ -98,9 +146,12 @@ def init_app(app: Flask) -> Limiter:
     )
     rates = {"reports": settings.ratelimit_reports, "data": settings.ratelimit_data}
 
+    render_lock = RenderLock(settings.ocop_versions_dir.parent / RENDER_LOCK_FILE)
+
     @app.before_request
     def _count_misses() -> None:
-        g.geoapp_cache_misses = count_misses()
+        guard = render_lock.held if request.endpoint in LIMITED else None
+        g.geoapp_cache_misses = count_misses(guard)
 
     slots = threading.BoundedSemaphore(RENDER_SLOTS)  # per worker process: threads share it
     for endpoint, (scope, when_computed) in LIMITED.items():

@@ -95,3 +95,15 @@ def test_limits_are_off_in_testing_unless_asked_for(tmp_path):
         200,
         200,
     ]
+
+
+def test_one_computation_at_a_time_across_workers(tmp_path):
+    one = limits.RenderLock(tmp_path / "render.lock", wait_s=0.2)
+    two = limits.RenderLock(tmp_path / "render.lock", wait_s=0.2)  # another worker's
+    with one.held():
+        with one.held():  # re-entrant in its thread
+            pass
+        with pytest.raises(limits.Busy), two.held():  # the other waits, then gives up
+            pass
+    with two.held():  # free again
+        pass
