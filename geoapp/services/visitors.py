@@ -14,14 +14,21 @@ links to it, and each says how (``basis``):
   on sale there.
 
 Outlets known only by district get no ``same_commune`` links (a district is too wide to say
-anything). The catalogue (places, spatial index, search index) is built once per data version.
+anything).
+
+Each product carries its status today (``geoapp.services.visitor_index``: the one eligibility
+rule at today's date, not the planners' ``as_of``): only products whose certificate is valid
+today are OCOP products, and only they pass a stars or group filter. The catalogue (places,
+spatial index, search index) is built once per data version and day, so it changes at midnight
+(server time).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -32,8 +39,14 @@ from geoapp.config import Settings
 from geoapp.domain.names import normalize_text
 from geoapp.domain.nearest import NearestIndex
 from geoapp.domain.ocop import APPROXIMATE_PRECISIONS, OUTLET_KINDS
-from geoapp.domain.search import SearchEntry, SearchIndex
+from geoapp.domain.search import SearchIndex
 from geoapp.services.cache import LruCache
+from geoapp.services.coverage import CoverageService
+from geoapp.services.visitor_index import (
+    product_statuses,
+    search_entries,
+    visitor_rule,
+)
 from geoapp.storage.base import Store
 
 PLACE_KINDS = (*OUTLET_KINDS, "producer")
@@ -51,7 +64,7 @@ class NearbyQuery:
 
     ``kinds``: place kinds to keep (``None``: all); ``group``: a QĐ 148 product group and
     ``min_stars``: a minimum rating; with either, a place must have a linked product meeting
-    both, and only such products are listed.
+    both whose certificate is valid today, and only such products are listed.
     """
 
     lat: float
@@ -68,7 +81,7 @@ class Catalogue:
 
     ``places`` holds one JSON-ready dict per located place, aligned with ``links``, ``index``,
     ``kinds`` and ``best_stars`` (per product group, and ``""`` for any group: the highest
-    rating of the place's linked products, 0 for unrated ones, -1 for none).
+    rating of the place's linked products valid today, -1 for none).
     """
 
     places: list[dict[str, Any]]
@@ -142,16 +155,26 @@ def directions(origin_lat: float, origin_lon: float, links: PlaceLinks) -> dict[
 
 
 class VisitorService:
-    """Nearest places and name search on one store; derived data cached per data version."""
+    """Nearest places and name search on one store; derived data cached per data version and
+    day. ``today`` gives the day certificates are judged at (tests inject a fixed one)."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        coverage: CoverageService | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
         self.store = store
         self.settings = settings
+        self.coverage = coverage or CoverageService(store, settings)
+        self.today = today
         self._cache = LruCache(max_entries=8)
 
     def catalogue(self) -> Catalogue:
+        day = self.today()
         return self._cache.get_or_compute(
-            ("catalogue", self.store.data_version()), self._build_catalogue
+            ("catalogue", self.store.data_version(), day), lambda: self._build_catalogue(day)
         )
 
     def groups(self) -> tuple[str, ...]:
@@ -168,9 +191,11 @@ class VisitorService:
             dict(zip(districts["district_code"], districts["district_full_name"], strict=True)),
         )
 
-    def _build_catalogue(self) -> Catalogue:
+    def _build_catalogue(self, today: dt.date) -> Catalogue:
         data = self.store.ocop()
         commune_names, district_names = self._place_names()
+        rule = visitor_rule(today, self.settings.certificate_months)
+        statuses = product_statuses(self.coverage.eligibility("2020", rule))
         producers = data.producers
         producer_name = {
             pid: _text(name)
@@ -186,6 +211,7 @@ class VisitorService:
                     "group": _text(row.group_148),
                     "producer_id": row.producer_id,
                     "producer_name": producer_name.get(row.producer_id),
+                    **statuses[row.product_id].fields(),
                 }
             )
         by_name_key: dict[str, list[str]] = {}
@@ -271,7 +297,12 @@ class VisitorService:
         basis_rank = {b: i for i, b in enumerate(PRODUCT_BASES)}
         for place in places:
             place["products"].sort(
-                key=lambda p: (basis_rank[p["basis"]], -(p["stars"] or 0), p["name"] or "")
+                key=lambda p: (
+                    basis_rank[p["basis"]],
+                    p["ocop_status"] != "ocop",
+                    -(p["stars"] or 0),
+                    p["name"] or "",
+                )
             )
         groups = tuple(sorted({g for g in data.products["group_148"].dropna().astype(str) if g}))
         best: dict[str, np.ndarray] = {"": np.full(len(places), -1, dtype=np.int16)}
@@ -279,122 +310,19 @@ class VisitorService:
             best[group] = np.full(len(places), -1, dtype=np.int16)
         for i, place in enumerate(places):
             for item in place["products"]:
+                if item["ocop_status"] != "ocop":
+                    continue
                 stars = item["stars"] or 0
                 best[""][i] = max(best[""][i], stars)
                 if item["group"] in best:
                     best[item["group"]][i] = max(best[item["group"]][i], stars)
         index = NearestIndex([p["lat"] for p in places], [p["lon"] for p in places])
         kinds = np.array([p["kind"] for p in places], dtype=object)
-        search = SearchIndex(self._search_entries(data, commune_names, district_names))
+        search = SearchIndex(
+            search_entries(self.store, data, commune_names, district_names, statuses)
+        )
         links = [place_links(place) for place in places]
         return Catalogue(places, links, index, kinds, best, groups, search)
-
-    def _search_entries(
-        self, data, commune_names: dict[str, str], district_names: dict[str, str]
-    ) -> list[SearchEntry]:
-        entries: list[SearchEntry] = []
-
-        def point(lat: Any, lon: Any) -> tuple[float | None, float | None]:
-            try:
-                lat_f, lon_f = float(lat), float(lon)
-            except (TypeError, ValueError):
-                return None, None
-            if np.isnan(lat_f) or np.isnan(lon_f):
-                return None, None
-            return round(lat_f, COORDINATE_DECIMALS), round(lon_f, COORDINATE_DECIMALS)
-
-        districts = self.store.districts("display")
-        inner = districts.geometry.representative_point()
-        for row, pt in zip(districts.itertuples(index=False), inner, strict=True):
-            entries.append(
-                SearchEntry(
-                    "district",
-                    row.district_code,
-                    row.district_full_name,
-                    (row.district_name,),
-                    *point(pt.y, pt.x),
-                    extra=(("edition", "2020"), ("approximate", True)),
-                )
-            )
-        for edition in ("2020", "2025"):
-            communes = self.store.communes(edition, "display")
-            inner = communes.geometry.representative_point()
-            for row, pt in zip(communes.itertuples(index=False), inner, strict=True):
-                extra: list[tuple[str, Any]] = [("edition", edition), ("approximate", True)]
-                if edition == "2020":
-                    extra.append(("district_name", district_names.get(row.district_code)))
-                else:
-                    extra.append(("former_province", getattr(row, "former_province", None)))
-                entries.append(
-                    SearchEntry(
-                        "commune",
-                        row.commune_code,
-                        row.commune_full_name,
-                        (row.commune_name,),
-                        *point(pt.y, pt.x),
-                        extra=tuple(extra),
-                    )
-                )
-        precise = {"exact", "address"}
-        for row in data.outlets.itertuples(index=False):
-            entries.append(
-                SearchEntry(
-                    "outlet",
-                    row.outlet_id,
-                    _text(row.name) or row.outlet_id,
-                    tuple(a for a in (_text(row.address),) if a),
-                    *point(row.lat, row.lon),
-                    extra=(
-                        ("kind", _text(row.kind)),
-                        ("approximate", _text(row.location_precision) not in precise),
-                        ("district_name", district_names.get(_text(row.district_code) or "")),
-                    ),
-                )
-            )
-        producer_point: dict[str, tuple[float | None, float | None, bool]] = {}
-        producer_name: dict[str, str | None] = {}
-        for row in data.producers.itertuples(index=False):
-            lat, lon = point(row.lat, row.lon)
-            approximate = _text(row.location_precision) not in precise
-            producer_point[row.producer_id] = (lat, lon, approximate)
-            producer_name[row.producer_id] = _text(row.name)
-            if not _text(row.name):
-                continue
-            entries.append(
-                SearchEntry(
-                    "producer",
-                    row.producer_id,
-                    _text(row.name),
-                    (),
-                    lat,
-                    lon,
-                    extra=(
-                        ("approximate", approximate),
-                        ("commune_name", commune_names.get(_text(row.commune_code) or "")),
-                        ("district_name", district_names.get(_text(row.district_code) or "")),
-                    ),
-                )
-            )
-        for row in data.products.itertuples(index=False):
-            lat, lon, approximate = producer_point.get(row.producer_id, (None, None, True))
-            entries.append(
-                SearchEntry(
-                    "product",
-                    row.product_id,
-                    _text(row.name) or row.product_id,
-                    (),
-                    lat,
-                    lon,
-                    extra=(
-                        ("approximate", approximate),
-                        ("stars", _stars(row.stars)),
-                        ("group", _text(row.group_148)),
-                        ("producer_id", row.producer_id),
-                        ("producer_name", producer_name.get(row.producer_id)),
-                    ),
-                )
-            )
-        return entries
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -422,6 +350,8 @@ class VisitorService:
         for position, distance in zip(found.index, found.distance_m, strict=True):
             place = dict(catalogue.places[int(position)])
             products = place["products"]
+            if query.group is not None or query.min_stars is not None:
+                products = [p for p in products if p["ocop_status"] == "ocop"]
             if query.group is not None:
                 products = [p for p in products if p["group"] == query.group]
             if query.min_stars is not None:
