@@ -20,6 +20,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geoapp.domain import candidates as cand
 from geoapp.domain import coverage as cov
 from geoapp.domain import eligibility as elig
 from geoapp.domain.names import normalize_text
@@ -33,6 +34,8 @@ STATUS_RANK = {status: rank for rank, status in enumerate(cov.STATUSES)}
 GROUP_FIELDS = {"2019": "group_1048", "2023": "group_148"}
 
 # Columns of the commune table (API rows, CSV, XLSX, GeoJSON and GeoPackage), per edition.
+# ``n_candidates``: products in the pipeline, not certified (``domain.candidates``), never part
+# of ``n_products`` or ``status``.
 COMMUNE_FIELDS = {
     "2020": [
         "commune_code",
@@ -45,6 +48,7 @@ COMMUNE_FIELDS = {
         "status",
         "groups",
         "product_names",
+        "n_candidates",
     ],
     "2025": [
         "commune_code",
@@ -56,6 +60,7 @@ COMMUNE_FIELDS = {
         "status",
         "groups",
         "product_names",
+        "n_candidates",
     ],
 }
 LIST_FIELDS = ("groups", "product_names")
@@ -78,6 +83,8 @@ DISTRICT_FIELDS = [
     "published_sources",
     "named_share",
     "completeness_low",
+    "n_candidates",
+    "n_candidates_district_only",
 ]
 LIST_SEPARATOR = "; "
 
@@ -269,6 +276,12 @@ class PlannerService:
             frame = result.communes.copy()
             groups = groups_by_commune(result.counted, params.group_field)
             frame["groups"] = [groups.get(str(code), []) for code in frame["commune_code"]]
+            pipeline = cand.per_commune(
+                self.store.ocop().candidates, edition, self.store.crosswalk()
+            )
+            frame["n_candidates"] = (
+                frame["commune_code"].astype("string").map(pipeline).fillna(0).astype(int)
+            )
             frame["search_key"] = search_key(frame)
             keep = [*COMMUNE_FIELDS[edition], "search_key", frame.geometry.name]
             return frame[keep]
@@ -287,10 +300,7 @@ class PlannerService:
         if table.text:
             keep &= text_matches(frame["search_key"], table.text)
         rows = sort_rows(frame.loc[keep.to_numpy(dtype=bool)], table.sort)
-        districts = result.districts
-        districts = (
-            districts[DISTRICT_FIELDS] if len(districts) else pd.DataFrame(columns=DISTRICT_FIELDS)
-        )
+        districts = self._districts(result.districts)
         chosen = None
         if table.district:
             match = districts.loc[districts["district_code"].eq(table.district)]
@@ -305,6 +315,25 @@ class PlannerService:
             province=result.province,
             district=chosen,
         )
+
+    def _districts(self, summary: pd.DataFrame) -> pd.DataFrame:
+        """The district summaries with their candidates (0 where none)."""
+        if not len(summary):
+            return pd.DataFrame(columns=DISTRICT_FIELDS)
+        pipeline = cand.per_district(self.store.ocop().candidates)
+        pipeline["district_code"] = pipeline["district_code"].astype(summary["district_code"].dtype)
+        frame = summary.merge(pipeline, on="district_code", how="left", validate="one_to_one")
+        for column in cand.DISTRICT_COLUMNS[1:]:
+            frame[column] = frame[column].fillna(0).astype(int)
+        return frame[DISTRICT_FIELDS]
+
+    def candidates_in(self, edition: str, code: str) -> list[dict[str, Any]]:
+        """The candidates (in the pipeline, not certified) of one commune of ``edition``."""
+        candidates = self.store.ocop().candidates
+        commune = cand.candidate_communes(candidates, edition, self.store.crosswalk())
+        chosen = candidates.loc[commune.eq(code).fillna(False).to_numpy(dtype=bool)]
+        columns = ["candidate_id", "name", "producer", "stars", "recognition_year", "decision"]
+        return records(pd.DataFrame(chosen[[*columns, "source_ids"]]))
 
     def api_payload(self, view: PlannerView, filters: Mapping[str, str]) -> dict[str, Any]:
         """The JSON of ``/api/coverage``: filters, province figures, districts, communes."""
@@ -380,6 +409,7 @@ class PlannerService:
                 ).sort_values("producer_id")
             ),
             "outlets": self._outlets_in(edition, code),
+            "candidates": self.candidates_in(edition, code),
             "successors": self._crosswalk_links(edition, code) if edition == "2020" else [],
             "predecessors": self._crosswalk_links(edition, code) if edition == "2025" else [],
         }

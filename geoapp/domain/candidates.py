@@ -1,0 +1,46 @@
+"""Products in the pipeline (candidates): where they are, per commune and per district.
+
+Candidates are registered or scored products whose certification no source confirms. They are
+counted here and only here, in columns of their own (``n_candidates``); no coverage figure
+includes them. Codes are GSO codes as text: a candidate's ``commune_code`` is of the 2020
+edition; in edition 2025 it follows the crosswalk (old commune -> its one new commune).
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+DISTRICT_COLUMNS = ("district_code", "n_candidates", "n_candidates_district_only")
+
+
+def candidate_communes(
+    candidates: pd.DataFrame, edition: str, crosswalk: pd.DataFrame
+) -> pd.Series:
+    """Each candidate's commune in ``edition`` (``<NA>`` when only its district is known)."""
+    communes = candidates["commune_code"].astype("string").replace("", pd.NA)
+    if edition == "2020":
+        return communes
+    successor = crosswalk.set_index("old_commune_code")["new_commune_code"]
+    return communes.map(successor).astype("string")
+
+
+def per_commune(candidates: pd.DataFrame, edition: str, crosswalk: pd.DataFrame) -> pd.Series:
+    """Number of candidates per commune code of ``edition`` (communes with none are absent)."""
+    return candidate_communes(candidates, edition, crosswalk).dropna().value_counts()
+
+
+def per_district(candidates: pd.DataFrame) -> pd.DataFrame:
+    """Per 2020 district: every candidate in it (``n_candidates``) and those known only by the
+    district (``n_candidates_district_only``); districts with none are absent."""
+    district = candidates["district_code"].astype("string").replace("", pd.NA)
+    no_commune = candidates["commune_code"].astype("string").replace("", pd.NA).isna()
+    frame = pd.DataFrame({"district_code": district, "district_only": no_commune}).dropna(
+        subset=["district_code"]
+    )
+    grouped = frame.groupby("district_code")["district_only"]
+    out = pd.DataFrame(
+        {"n_candidates": grouped.size(), "n_candidates_district_only": grouped.sum()}
+    ).reset_index()
+    return out.astype({"n_candidates": int, "n_candidates_district_only": int})[
+        list(DISTRICT_COLUMNS)
+    ]
