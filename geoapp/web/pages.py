@@ -73,6 +73,8 @@ def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
 
     settings = app_state().settings
     by_area = topology_service().by_area(query["edition"])
+    query = {**query, "v": app_state().store.data_version()}  # see api.VERSIONED_CACHE_CONTROL
+    version = {"v": query["v"]}
     return MapConfig(
         static_url=url_for("static", filename="").rstrip("/"),
         tile_url=settings.tile_url,
@@ -80,8 +82,8 @@ def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
         data_attribution=DATA_ATTRIBUTION,
         communes_url=url_for("api.communes_geojson", **query),
         districts_url=url_for("api.districts_geojson", **query),
-        producers_url=url_for("api.producers_geojson"),
-        outlets_url=url_for("api.outlets_geojson"),
+        producers_url=url_for("api.producers_geojson", **version),
+        outlets_url=url_for("api.outlets_geojson", **version),
         labels=map_labels(),
         topology_url=url_for("map_data.map_topopack", **query),
         cluster_from_points=settings.cluster_from_points,

@@ -167,7 +167,9 @@ def test_progress_follows_filters(service, params):
     drinks = service.progress("2020", dataclasses.replace(params, group="Đồ uống", target=1))
     assert drinks.products_counted[-1] == 1  # P2; P5 is rated 2★
     assert drinks.communes_met[-1] == 1
-    assert service.progress("2020", dataclasses.replace(params, as_of=dt.date(2017, 6, 1))).years == []
+    assert (
+        service.progress("2020", dataclasses.replace(params, as_of=dt.date(2017, 6, 1))).years == []
+    )
 
 
 def test_text_match_and_sort():
