@@ -11,6 +11,16 @@ from __future__ import annotations
 import pandas as pd
 
 DISTRICT_COLUMNS = ("district_code", "n_candidates", "n_candidates_district_only")
+# What a commune's detail lists of each candidate.
+DETAIL_COLUMNS = (
+    "candidate_id",
+    "name",
+    "producer",
+    "stars",
+    "recognition_year",
+    "decision",
+    "source_ids",
+)
 
 
 def candidate_communes(
@@ -44,3 +54,22 @@ def per_district(candidates: pd.DataFrame) -> pd.DataFrame:
     return out.astype({"n_candidates": int, "n_candidates_district_only": int})[
         list(DISTRICT_COLUMNS)
     ]
+
+
+def with_district_counts(summary: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
+    """``summary`` (one row per 2020 ``district_code``) with ``n_candidates`` and
+    ``n_candidates_district_only`` (0 where none)."""
+    pipeline = per_district(candidates)
+    pipeline["district_code"] = pipeline["district_code"].astype(summary["district_code"].dtype)
+    frame = summary.merge(pipeline, on="district_code", how="left", validate="one_to_one")
+    for column in DISTRICT_COLUMNS[1:]:
+        frame[column] = frame[column].fillna(0).astype(int)
+    return frame
+
+
+def in_commune(
+    candidates: pd.DataFrame, edition: str, crosswalk: pd.DataFrame, code: str
+) -> pd.DataFrame:
+    """The candidates of one commune of ``edition``, in file order."""
+    commune = candidate_communes(candidates, edition, crosswalk)
+    return candidates.loc[commune.eq(code).fillna(False).to_numpy(dtype=bool)]

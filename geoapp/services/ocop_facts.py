@@ -507,6 +507,29 @@ def _copy(source: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def _read_sources(
+    ocop_sources: Path, echo: Callable[[str], object]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(products, sales points, candidates) of ``ocop_sources``, checked; candidates are
+    optional (an older source folder has none)."""
+    products = _read_csv(ocop_sources / PRODUCTS_FILE, PRODUCT_SOURCE_COLUMNS)
+    sales_points = _read_csv(ocop_sources / SALES_POINTS_FILE, SALES_POINT_SOURCE_COLUMNS)
+    candidates = pd.DataFrame(columns=list(PRODUCT_SOURCE_COLUMNS))
+    if (ocop_sources / CANDIDATES_FILE).exists():
+        candidates = _read_csv(ocop_sources / CANDIDATES_FILE, PRODUCT_SOURCE_COLUMNS)
+    else:
+        echo(f"warning: {ocop_sources / CANDIDATES_FILE} not found: no candidates written")
+    named = ((PRODUCTS_FILE, products), (SALES_POINTS_FILE, sales_points))
+    for name, frame in (*named, (CANDIDATES_FILE, candidates)):
+        ids = frame["record_id"]
+        if ids.eq("").any() or ids.duplicated().any():
+            raise OcopBuildError(f"{name}: record_id must be present and unique")
+    for name in COPIED_FILES:
+        if not (ocop_sources / name).exists():
+            raise OcopBuildError(f"{ocop_sources / name} is missing")
+    return products, sales_points, candidates
+
+
 def build_ocop_facts(
     ocop_sources: Path,
     boundary_sources: Path,
@@ -524,21 +547,7 @@ def build_ocop_facts(
     """
     ocop_sources, boundary_sources = Path(ocop_sources), Path(boundary_sources)
     boundaries_dir, ocop_dir = Path(boundaries_dir), Path(ocop_dir)
-    products = _read_csv(ocop_sources / PRODUCTS_FILE, PRODUCT_SOURCE_COLUMNS)
-    sales_points = _read_csv(ocop_sources / SALES_POINTS_FILE, SALES_POINT_SOURCE_COLUMNS)
-    candidates = pd.DataFrame(columns=list(PRODUCT_SOURCE_COLUMNS))
-    if (ocop_sources / CANDIDATES_FILE).exists():
-        candidates = _read_csv(ocop_sources / CANDIDATES_FILE, PRODUCT_SOURCE_COLUMNS)
-    else:
-        echo(f"warning: {ocop_sources / CANDIDATES_FILE} not found: no candidates written")
-    named = ((PRODUCTS_FILE, products), (SALES_POINTS_FILE, sales_points))
-    for name, frame in (*named, (CANDIDATES_FILE, candidates)):
-        ids = frame["record_id"]
-        if ids.eq("").any() or ids.duplicated().any():
-            raise OcopBuildError(f"{name}: record_id must be present and unique")
-    for name in COPIED_FILES:
-        if not (ocop_sources / name).exists():
-            raise OcopBuildError(f"{ocop_sources / name} is missing")
+    products, sales_points, candidates = _read_sources(ocop_sources, echo)
 
     communes, districts = read_code_lists(boundary_sources)
     overrides_path = Path(overrides_file) if overrides_file else ocop_dir / OVERRIDES_FILE

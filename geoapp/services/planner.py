@@ -320,20 +320,13 @@ class PlannerService:
         """The district summaries with their candidates (0 where none)."""
         if not len(summary):
             return pd.DataFrame(columns=DISTRICT_FIELDS)
-        pipeline = cand.per_district(self.store.ocop().candidates)
-        pipeline["district_code"] = pipeline["district_code"].astype(summary["district_code"].dtype)
-        frame = summary.merge(pipeline, on="district_code", how="left", validate="one_to_one")
-        for column in cand.DISTRICT_COLUMNS[1:]:
-            frame[column] = frame[column].fillna(0).astype(int)
-        return frame[DISTRICT_FIELDS]
+        return cand.with_district_counts(summary, self.store.ocop().candidates)[DISTRICT_FIELDS]
 
     def candidates_in(self, edition: str, code: str) -> list[dict[str, Any]]:
         """The candidates (in the pipeline, not certified) of one commune of ``edition``."""
         candidates = self.store.ocop().candidates
-        commune = cand.candidate_communes(candidates, edition, self.store.crosswalk())
-        chosen = candidates.loc[commune.eq(code).fillna(False).to_numpy(dtype=bool)]
-        columns = ["candidate_id", "name", "producer", "stars", "recognition_year", "decision"]
-        return records(pd.DataFrame(chosen[[*columns, "source_ids"]]))
+        chosen = cand.in_commune(candidates, edition, self.store.crosswalk(), code)
+        return records(pd.DataFrame(chosen[list(cand.DETAIL_COLUMNS)]))
 
     def api_payload(self, view: PlannerView, filters: Mapping[str, str]) -> dict[str, Any]:
         """The JSON of ``/api/coverage``: filters, province figures, districts, communes."""

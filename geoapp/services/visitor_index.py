@@ -174,6 +174,17 @@ def search_entries(
                 ),
             )
         )
+    return entries + _producer_and_product_entries(data, commune_names, district_names, statuses)
+
+
+def _producer_and_product_entries(
+    data: OcopData,
+    commune_names: dict[str, str],
+    district_names: dict[str, str],
+    statuses: dict[str, ProductStatus],
+) -> list[SearchEntry]:
+    entries: list[SearchEntry] = []
+    precise = {"exact", "address"}
     producer_point: dict[str, tuple[float | None, float | None, bool]] = {}
     producer_name: dict[str, str | None] = {}
     for row in data.producers.itertuples(index=False):

@@ -38,11 +38,12 @@ import pandas as pd
 from geoapp.config import Settings
 from geoapp.domain.names import normalize_text
 from geoapp.domain.nearest import NearestIndex
-from geoapp.domain.ocop import APPROXIMATE_PRECISIONS, OUTLET_KINDS
+from geoapp.domain.ocop import APPROXIMATE_PRECISIONS, OUTLET_KINDS, OcopData
 from geoapp.domain.search import SearchIndex
 from geoapp.services.cache import LruCache
 from geoapp.services.coverage import CoverageService
 from geoapp.services.visitor_index import (
+    ProductStatus,
     product_statuses,
     search_entries,
     visitor_rule,
@@ -154,6 +155,160 @@ def directions(origin_lat: float, origin_lon: float, links: PlaceLinks) -> dict[
     return {"osm": osm, "geo": links.geo, "osm_search": links.osm_search}
 
 
+class _PlaceBuilder:
+    """Builds the places of one catalogue: outlets, then producers selling on site, each with
+    the products the data links to it (see the module docstring)."""
+
+    def __init__(
+        self,
+        data: OcopData,
+        statuses: dict[str, ProductStatus],
+        commune_names: dict[str, str],
+        district_names: dict[str, str],
+    ) -> None:
+        self.data = data
+        self.commune_names = commune_names
+        self.district_names = district_names
+        producers = data.producers
+        producer_name = {
+            pid: _text(name)
+            for pid, name in zip(producers["producer_id"], producers["name"], strict=True)
+        }
+        self.products_by_producer: dict[str, list[dict[str, Any]]] = {}
+        for row in data.products.itertuples(index=False):
+            self.products_by_producer.setdefault(row.producer_id, []).append(
+                {
+                    "product_id": row.product_id,
+                    "name": row.name,
+                    "stars": _stars(row.stars),
+                    "group": _text(row.group_148),
+                    "producer_id": row.producer_id,
+                    "producer_name": producer_name.get(row.producer_id),
+                    **statuses[row.product_id].fields(),
+                }
+            )
+        self.by_name_key: dict[str, list[str]] = {}
+        self.by_commune: dict[str, list[str]] = {}
+        for pid, name, commune in zip(
+            producers["producer_id"], producers["name"], producers["commune_code"], strict=True
+        ):
+            key = normalize_text(_text(name))
+            if key:
+                self.by_name_key.setdefault(key, []).append(pid)
+            if _text(commune):
+                self.by_commune.setdefault(str(commune), []).append(pid)
+        self.operator_of: dict[str, list[dict[str, str]]] = {}
+
+    def linked(self, producer_ids: Sequence[str], basis: str, seen: set[str]) -> list[dict]:
+        out = []
+        for pid in producer_ids:
+            if pid in seen:
+                continue
+            seen.add(pid)
+            out.extend({**item, "basis": basis} for item in self.products_by_producer.get(pid, []))
+        return out
+
+    def common(self, row: Any, kind: str) -> dict[str, Any]:
+        commune = _text(row.commune_code)
+        district = _text(row.district_code)
+        precision = _text(row.location_precision)
+        return {
+            "kind": kind,
+            "name": _text(row.name),
+            "commune_code": commune,
+            "commune_name": self.commune_names.get(commune) if commune else None,
+            "district_code": district,
+            "district_name": self.district_names.get(district) if district else None,
+            "lat": round(float(row.lat), COORDINATE_DECIMALS),
+            "lon": round(float(row.lon), COORDINATE_DECIMALS),
+            "location_precision": precision,
+            "approximate": precision in APPROXIMATE_PRECISIONS,
+            "illustrative": bool(row.illustrative),
+            "source_ids": _sources(row.source_ids),
+        }
+
+    def outlets(self) -> list[dict[str, Any]]:
+        """Located outlets; records which producers operate which outlet (for ``sellers``)."""
+        places = []
+        for row in _located(self.data.outlets).itertuples(index=False):
+            place = self.common(row, row.kind if row.kind in OUTLET_KINDS else "sales_point")
+            operator = _text(row.operator)
+            operator_ids = self.by_name_key.get(normalize_text(operator), []) if operator else []
+            seen: set[str] = set()
+            products = self.linked(operator_ids, "operator", seen)
+            if place["commune_code"]:
+                commune_ids = self.by_commune.get(place["commune_code"], [])
+                products += self.linked(commune_ids, "same_commune", seen)
+            for pid in operator_ids:
+                self.operator_of.setdefault(pid, []).append(
+                    {"id": row.outlet_id, "name": place["name"] or ""}
+                )
+            place.update(
+                id=row.outlet_id,
+                status=_text(row.status),
+                address=_text(row.address),
+                operator=operator,
+                operator_producer_ids=list(operator_ids),
+                opened=_text(row.opened),
+                products=products,
+            )
+            places.append(place)
+        return places
+
+    def sellers(self) -> list[dict[str, Any]]:
+        """Located, named producers selling on site (call after ``outlets``)."""
+        producers = self.data.producers
+        selling = producers["sells_on_site"].fillna("false").astype(str).str.lower().eq("true")
+        places = []
+        for row in _located(producers.loc[selling.to_numpy(dtype=bool)]).itertuples(index=False):
+            if not _text(row.name):
+                continue
+            place = self.common(row, "producer")
+            place.update(
+                id=row.producer_id,
+                status=None,
+                address=None,
+                operator=None,
+                operator_producer_ids=[],
+                opened=None,
+                products=self.linked([row.producer_id], "own", set()),
+                runs_outlets=self.operator_of.get(row.producer_id, []),
+                producer_type=_text(row.producer_type),
+            )
+            places.append(place)
+        return places
+
+
+def _sort_products(places: list[dict[str, Any]]) -> None:
+    """By how the product is linked, valid today first, then stars (highest first), name."""
+    basis_rank = {b: i for i, b in enumerate(PRODUCT_BASES)}
+    for place in places:
+        place["products"].sort(
+            key=lambda p: (
+                basis_rank[p["basis"]],
+                p["ocop_status"] != "ocop",
+                -(p["stars"] or 0),
+                p["name"] or "",
+            )
+        )
+
+
+def _best_stars(places: list[dict[str, Any]], groups: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Per group (and ``""``: any), each place's best rating among products valid today."""
+    best: dict[str, np.ndarray] = {"": np.full(len(places), -1, dtype=np.int16)}
+    for group in groups:
+        best[group] = np.full(len(places), -1, dtype=np.int16)
+    for i, place in enumerate(places):
+        for item in place["products"]:
+            if item["ocop_status"] != "ocop":
+                continue
+            stars = item["stars"] or 0
+            best[""][i] = max(best[""][i], stars)
+            if item["group"] in best:
+                best[item["group"]][i] = max(best[item["group"]][i], stars)
+    return best
+
+
 class VisitorService:
     """Nearest places and name search on one store; derived data cached per data version and
     day. ``today`` gives the day certificates are judged at (tests inject a fixed one)."""
@@ -196,133 +351,17 @@ class VisitorService:
         commune_names, district_names = self._place_names()
         rule = visitor_rule(today, self.settings.certificate_months)
         statuses = product_statuses(self.coverage.eligibility("2020", rule))
-        producers = data.producers
-        producer_name = {
-            pid: _text(name)
-            for pid, name in zip(producers["producer_id"], producers["name"], strict=True)
-        }
-        products_by_producer: dict[str, list[dict[str, Any]]] = {}
-        for row in data.products.itertuples(index=False):
-            products_by_producer.setdefault(row.producer_id, []).append(
-                {
-                    "product_id": row.product_id,
-                    "name": row.name,
-                    "stars": _stars(row.stars),
-                    "group": _text(row.group_148),
-                    "producer_id": row.producer_id,
-                    "producer_name": producer_name.get(row.producer_id),
-                    **statuses[row.product_id].fields(),
-                }
-            )
-        by_name_key: dict[str, list[str]] = {}
-        by_commune: dict[str, list[str]] = {}
-        for pid, name, commune in zip(
-            producers["producer_id"], producers["name"], producers["commune_code"], strict=True
-        ):
-            key = normalize_text(_text(name))
-            if key:
-                by_name_key.setdefault(key, []).append(pid)
-            if _text(commune):
-                by_commune.setdefault(str(commune), []).append(pid)
-
-        def linked(producer_ids: Sequence[str], basis: str, seen: set[str]) -> list[dict]:
-            out = []
-            for pid in producer_ids:
-                if pid in seen:
-                    continue
-                seen.add(pid)
-                out.extend({**item, "basis": basis} for item in products_by_producer.get(pid, []))
-            return out
-
-        def common(row: Any, kind: str) -> dict[str, Any]:
-            commune = _text(row.commune_code)
-            district = _text(row.district_code)
-            precision = _text(row.location_precision)
-            return {
-                "kind": kind,
-                "name": _text(row.name),
-                "commune_code": commune,
-                "commune_name": commune_names.get(commune) if commune else None,
-                "district_code": district,
-                "district_name": district_names.get(district) if district else None,
-                "lat": round(float(row.lat), COORDINATE_DECIMALS),
-                "lon": round(float(row.lon), COORDINATE_DECIMALS),
-                "location_precision": precision,
-                "approximate": precision in APPROXIMATE_PRECISIONS,
-                "illustrative": bool(row.illustrative),
-                "source_ids": _sources(row.source_ids),
-            }
-
-        places: list[dict[str, Any]] = []
-        operator_of: dict[str, list[dict[str, str]]] = {}
-        for row in _located(data.outlets).itertuples(index=False):
-            place = common(row, row.kind if row.kind in OUTLET_KINDS else "sales_point")
-            operator = _text(row.operator)
-            operator_ids = by_name_key.get(normalize_text(operator), []) if operator else []
-            seen: set[str] = set()
-            products = linked(operator_ids, "operator", seen)
-            if place["commune_code"]:
-                products += linked(by_commune.get(place["commune_code"], []), "same_commune", seen)
-            for pid in operator_ids:
-                operator_of.setdefault(pid, []).append(
-                    {"id": row.outlet_id, "name": place["name"] or ""}
-                )
-            place.update(
-                id=row.outlet_id,
-                status=_text(row.status),
-                address=_text(row.address),
-                operator=operator,
-                operator_producer_ids=list(operator_ids),
-                opened=_text(row.opened),
-                products=products,
-            )
-            places.append(place)
-        selling = producers["sells_on_site"].fillna("false").astype(str).str.lower().eq("true")
-        for row in _located(producers.loc[selling.to_numpy(dtype=bool)]).itertuples(index=False):
-            if not _text(row.name):
-                continue
-            place = common(row, "producer")
-            place.update(
-                id=row.producer_id,
-                status=None,
-                address=None,
-                operator=None,
-                operator_producer_ids=[],
-                opened=None,
-                products=linked([row.producer_id], "own", set()),
-                runs_outlets=operator_of.get(row.producer_id, []),
-                producer_type=_text(row.producer_type),
-            )
-            places.append(place)
-        basis_rank = {b: i for i, b in enumerate(PRODUCT_BASES)}
-        for place in places:
-            place["products"].sort(
-                key=lambda p: (
-                    basis_rank[p["basis"]],
-                    p["ocop_status"] != "ocop",
-                    -(p["stars"] or 0),
-                    p["name"] or "",
-                )
-            )
+        builder = _PlaceBuilder(data, statuses, commune_names, district_names)
+        places = builder.outlets() + builder.sellers()
+        _sort_products(places)
         groups = tuple(sorted({g for g in data.products["group_148"].dropna().astype(str) if g}))
-        best: dict[str, np.ndarray] = {"": np.full(len(places), -1, dtype=np.int16)}
-        for group in groups:
-            best[group] = np.full(len(places), -1, dtype=np.int16)
-        for i, place in enumerate(places):
-            for item in place["products"]:
-                if item["ocop_status"] != "ocop":
-                    continue
-                stars = item["stars"] or 0
-                best[""][i] = max(best[""][i], stars)
-                if item["group"] in best:
-                    best[item["group"]][i] = max(best[item["group"]][i], stars)
         index = NearestIndex([p["lat"] for p in places], [p["lon"] for p in places])
         kinds = np.array([p["kind"] for p in places], dtype=object)
         search = SearchIndex(
             search_entries(self.store, data, commune_names, district_names, statuses)
         )
         links = [place_links(place) for place in places]
-        return Catalogue(places, links, index, kinds, best, groups, search)
+        return Catalogue(places, links, index, kinds, _best_stars(places, groups), groups, search)
 
     # -- queries -------------------------------------------------------------------------------
 

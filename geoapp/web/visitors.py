@@ -231,4 +231,5 @@ def nearby_page() -> str:
             "min_stars": (request.args.get("min_stars") or "").strip(),
         },
         max_query_length=MAX_QUERY_LENGTH,
+        certificate_months=app_state().settings.certificate_months,
     )

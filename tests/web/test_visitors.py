@@ -389,3 +389,10 @@ def test_visitors_use_today_not_the_planners_as_of(visitor_data_dir):
         "P1": "ocop",
         "P2": "ocop",
     }
+
+
+def test_nearby_page_says_validity_is_judged_today(vclient):
+    en = vclient.get("/nearby?lang=en").get_data(as_text=True)
+    assert "valid today (36 months from its recognition); the data records no renewals" in en
+    vi = vclient.get("/nearby?lang=vi").get_data(as_text=True)
+    assert "còn hiệu lực vào hôm nay (36 tháng" in vi
