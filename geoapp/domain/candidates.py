@@ -8,6 +8,7 @@ edition; in edition 2025 it follows the crosswalk (old commune -> its one new co
 
 from __future__ import annotations
 
+import geopandas as gpd
 import pandas as pd
 
 DISTRICT_COLUMNS = ("district_code", "n_candidates", "n_candidates_district_only")
@@ -73,3 +74,59 @@ def in_commune(
     """The candidates of one commune of ``edition``, in file order."""
     commune = candidate_communes(candidates, edition, crosswalk)
     return candidates.loc[commune.eq(code).fillna(False).to_numpy(dtype=bool)]
+
+
+def layer_points(
+    candidates: pd.DataFrame,
+    edition: str,
+    crosswalk: pd.DataFrame,
+    communes: gpd.GeoDataFrame,
+    districts: gpd.GeoDataFrame | None,
+) -> gpd.GeoDataFrame:
+    """One point (EPSG:4326, inside the area) per commune of ``edition`` with candidates, and
+    per 2020 district for those known only by district (``districts``; ``None`` in 2025,
+    which has no districts): ``area_kind``, ``area_code``, ``area_name``, ``n_candidates``,
+    ``names`` and ``candidate_ids`` (file order)."""
+    commune = candidate_communes(candidates, edition, crosswalk)
+    frames = [
+        _points(candidates, commune, communes, "commune_code", "commune_full_name", "commune")
+    ]
+    if districts is not None:
+        district = candidates["district_code"].astype("string").replace("", pd.NA)
+        district = district.where(commune.isna())
+        frames.append(
+            _points(
+                candidates, district, districts, "district_code", "district_full_name", "district"
+            )
+        )
+    return gpd.GeoDataFrame(pd.concat(frames, ignore_index=True), geometry="geometry")
+
+
+def _points(
+    candidates: pd.DataFrame,
+    area: pd.Series,
+    shapes: gpd.GeoDataFrame,
+    code_column: str,
+    name_column: str,
+    kind: str,
+) -> gpd.GeoDataFrame:
+    located = candidates.assign(_area=area.to_numpy()).dropna(subset=["_area"])
+    shapes = shapes.set_index(shapes[code_column].astype(str))
+    rows = []
+    for code, group in located.groupby("_area", sort=True):
+        if code not in shapes.index:
+            continue
+        rows.append(
+            {
+                "area_kind": kind,
+                "area_code": str(code),
+                "area_name": shapes.at[code, name_column],
+                "n_candidates": len(group),
+                "names": group["name"].fillna("").tolist(),
+                "candidate_ids": group["candidate_id"].tolist(),
+                "geometry": shapes.geometry[code].representative_point(),
+            }
+        )
+    columns = ["area_kind", "area_code", "area_name", "n_candidates", "names", "candidate_ids"]
+    frame = pd.DataFrame(rows, columns=[*columns, "geometry"])
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=shapes.crs)

@@ -88,3 +88,57 @@ def test_planner_page_labels_the_column(setup):
     assert "In the pipeline (not certified)" in html
     vi = client.get("/planner?lang=vi").get_data(as_text=True)
     assert "In the pipeline (not certified)" not in vi
+
+
+def test_candidates_layer_has_one_point_per_area_inside_it(setup):
+    client, candidates = setup
+    response = client.get("/api/candidates.geojson")
+    assert response.status_code == 200 and response.mimetype == "application/geo+json"
+    features = response.get_json()["features"]
+    communes = {
+        f["properties"]["area_code"]: f
+        for f in features
+        if f["properties"]["area_kind"] == "commune"
+    }
+    assert {k: f["properties"]["n_candidates"] for k, f in communes.items()} == (
+        expected_per_commune(candidates)
+    )
+    district_only = candidates.loc[candidates["commune_code"].eq("")]
+    districts = {
+        f["properties"]["area_code"]: f["properties"]["n_candidates"]
+        for f in features
+        if f["properties"]["area_kind"] == "district"
+    }
+    assert districts == district_only["district_code"].value_counts().to_dict()
+    names = communes["10001"]["properties"]["names"]
+    assert names == candidates.loc[candidates["commune_code"].eq("10001"), "name"].tolist()
+    # Each point lies in its commune: tiny commune 10001 is lon 108.0-108.1, lat 15.5-15.6.
+    lon, lat = communes["10001"]["geometry"]["coordinates"]
+    assert 108.0 < lon < 108.1 and 15.5 < lat < 15.6
+    # Coverage properties are not part of this layer.
+    assert all("n_products" not in f["properties"] for f in features)
+
+
+def test_candidates_layer_in_2025_follows_the_crosswalk(setup):
+    client, candidates = setup
+    features = client.get("/api/candidates.geojson?edition=2025").get_json()["features"]
+    got = {f["properties"]["area_code"]: f["properties"]["n_candidates"] for f in features}
+    # tiny crosswalk: 10001, 10002 -> 20001; 10003, 10004 -> 20002; no districts in 2025.
+    successor = {"10001": "20001", "10002": "20001", "10003": "20002", "10004": "20002"}
+    expected = candidates["commune_code"].map(successor).dropna().value_counts().to_dict()
+    assert got == expected
+    assert {f["properties"]["area_kind"] for f in features} == {"commune"}
+
+
+def test_map_page_offers_the_candidates_layer(setup):
+    client, _ = setup
+    html = client.get("/?lang=en").get_data(as_text=True)
+    assert "/api/candidates.geojson?edition=2020" in html
+    assert "In the pipeline (not certified)" in html
+
+
+def test_no_candidates_file_gives_an_empty_layer(tmp_path):
+    plain = tiny_app(tmp_path).test_client()
+    for edition in ("2020", "2025"):
+        body = plain.get(f"/api/candidates.geojson?edition={edition}").get_json()
+        assert body == {"type": "FeatureCollection", "features": []}
