@@ -13,6 +13,8 @@ import datetime as dt
 
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from geoapp.config import load_settings
 from geoapp.domain import eligibility as elig
@@ -53,8 +55,8 @@ def clock() -> Clock:
 @pytest.fixture()
 def service(data_dir, clock) -> VisitorService:
     # The planners' as_of is years away from "today": visitors must not use it.
-    settings = load_settings({"data_dir": data_dir, "testing": True, "as_of": "2020-01-01"})
-    return VisitorService(FileStore(data_dir), settings, today=clock)
+    config = load_settings({"data_dir": data_dir, "testing": True, "as_of": "2020-01-01"})
+    return VisitorService(FileStore(data_dir), config, today=clock)
 
 
 def products_of(service: VisitorService, place_id: str, **filters) -> dict[str, dict] | None:
@@ -115,11 +117,16 @@ def test_an_undated_product_counts_but_says_its_date_is_not_recorded(service):
     assert products_of(service, "O1")["P2"]["date_recorded"] is True
 
 
-def test_statuses_agree_with_the_eligibility_rule(service, clock):
-    for day in (dt.date(2022, 1, 3), dt.date(2023, 12, 31), EXPIRY_DAY, dt.date(2030, 1, 1)):
-        clock.day = day
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(day=st.dates(min_value=dt.date(2017, 1, 1), max_value=dt.date(2031, 12, 31)))
+def test_statuses_agree_with_the_eligibility_rule(service, clock, day):
+    # A random day, and two days on which a certificate ends (the boundary cases).
+    for today in (day, dt.date(2022, 1, 3), EXPIRY_DAY):
+        clock.day = today
         data = service.store.ocop()
-        rule = visitor_rule(day, service.settings.certificate_months)
+        rule = visitor_rule(today, service.settings.certificate_months)
         expected = elig.product_eligibility(data.products, data.producers, rule)
         valid = expected["certificate_valid"] & pd.to_numeric(expected["stars"]).ge(1)
         listed = {}
@@ -127,7 +134,7 @@ def test_statuses_agree_with_the_eligibility_rule(service, clock):
             listed |= {p["product_id"]: p["ocop_status"] for p in place["products"]}
         assert set(listed) == set(expected["product_id"])  # every product is at some place
         for product_id, ok in zip(expected["product_id"], valid, strict=True):
-            assert (listed[product_id] == "ocop") == bool(ok), (day, product_id)
+            assert (listed[product_id] == "ocop") == bool(ok), (today, product_id)
 
 
 def test_the_catalogue_is_cached_per_day_and_changes_at_midnight(service, clock):
