@@ -48,6 +48,8 @@ COMMUNE_FIELDS = {
         "status",
         "groups",
         "product_names",
+        "district_named",
+        "district_published",
         "n_candidates",
     ],
     "2025": [
