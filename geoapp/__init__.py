@@ -14,6 +14,7 @@ from geoapp.config import PROJECT_ROOT, Settings, cookie_secure, load_settings
 
 if TYPE_CHECKING:
     from geoapp.services.coverage import CoverageService
+    from geoapp.services.visitors import VisitorService
     from geoapp.storage.base import Store
 
 
@@ -24,12 +25,14 @@ class AppState:
     settings: Settings
     store: Store
     coverage: CoverageService
+    visitors: VisitorService
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app. ``config`` overrides settings (keys as in ``geoapp.config.Settings``)."""
     from geoapp import cli, i18n
     from geoapp.services.coverage import CoverageService
+    from geoapp.services.visitors import VisitorService
     from geoapp.storage import FileStore
     from geoapp.storage.integrity import DataChecker
     from geoapp.web import limits, register_blueprints, security
@@ -54,7 +57,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     if settings.check_data:
         checker.require_intact()  # refuse to start on missing or damaged data
     app.extensions["geoapp.data_checker"] = checker
-    app.extensions["geoapp"] = AppState(settings, store, CoverageService(store, settings))
+    coverage = CoverageService(store, settings)
+    # Visitors see certificates judged at today's date (tests replace ``visitors.today``).
+    visitors = VisitorService(store, settings, coverage, today=dt.date.today)
+    app.extensions["geoapp"] = AppState(settings, store, coverage, visitors)
     i18n.init(app)
     register_blueprints(app)
     limits.init_app(app)
