@@ -19,6 +19,7 @@ from geoapp.storage.versions import MANIFEST as VERSION_MANIFEST
 from geoapp.storage.versions import VersionStore
 
 MANIFEST = "manifest.json"
+OPTIONAL_OCOP_FILES = frozenset({"candidates.csv"})  # older versions have none: read as empty
 CHUNK = 1 << 20
 REBUILD_HINT = "rebuild with `make data` (flask --app wsgi boundaries build)"
 POINTER_HINT = (
@@ -117,7 +118,8 @@ class DataChecker:
                 ]
         folder = self.ocop_dir if current is None else self.versions.root / current
         where = "data/ocop" if current is None else f"version {current}"
-        missing = [name for name in OCOP_FILES if not (folder / name).is_file()]
+        required = [name for name in OCOP_FILES if name not in OPTIONAL_OCOP_FILES]
+        missing = [name for name in required if not (folder / name).is_file()]
         if missing:
             hint = "run `flask --app wsgi ocop build`" if current is None else POINTER_HINT
             return [f"{where} lacks {', '.join(missing)}: {hint}"]
