@@ -90,6 +90,12 @@ def outlets_geojson() -> Response:
 
 
 @bp.get("/candidates.geojson")
+@documented(
+    "Products in the pipeline (not certified)",
+    COVERAGE,
+    media_type="application/geo+json",
+    schema=FEATURE_COLLECTION,
+)
 def candidates_geojson() -> Response:
     edition, _ = _coverage_query()
     return send_payload(app_state().coverage.candidates_geojson(edition))
