@@ -23,6 +23,11 @@ class Store(Protocol):
         """A short string that changes whenever any data the store serves changes."""
         ...
 
+    def boundary_version(self) -> str:
+        """The boundary build's version: changes only when the boundaries change (not on an
+        import of OCOP records)."""
+        ...
+
     def communes(self, edition: str, detail: Detail = "full") -> gpd.GeoDataFrame:
         """Communes of an edition ("2020" or "2025"); ``display`` is the simplified copy."""
         ...

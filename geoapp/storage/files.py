@@ -20,6 +20,7 @@ opened with ``pin_version`` (the web layer opens one per request: a request read
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from contextvars import ContextVar, Token
@@ -126,6 +127,7 @@ class FileStore:
         self._pointer_path = str(self.versions.pointer_path) if self.versions else None
         self._watched_by_version: dict[str | None, tuple[Path, tuple[str, ...]]] = {}
         self._state_memo: tuple[tuple, str] | None = None
+        self._boundary_memo: tuple[tuple, str] | None = None
 
     def _current_version(self) -> str | None:
         """Name of the imported version being served, None for the seed (re-checked per call)."""
@@ -196,6 +198,20 @@ class FileStore:
 
     def data_version(self) -> str:
         return self._state()[0]
+
+    def boundary_version(self) -> str:
+        """``build_version`` of the boundary manifest (re-read only when the file changes)."""
+        path = self.boundaries_dir / "manifest.json"
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            raise DataMissingError(f"{path} is missing: run `flask --app wsgi boundaries build`")
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        known = self._boundary_memo
+        if known is None or known[0] != key:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            known = self._boundary_memo = (key, str(manifest["build_version"]))
+        return known[1]
 
     def _cached(self, key: tuple, load):
         """``load()`` once per data version. The cache holds the newest version only: a

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import math
 from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -76,27 +75,6 @@ def parse_float(args: Mapping[str, str], name: str, low: float, high: float) -> 
     if not low <= number <= high:
         raise BadParameter(name, value, "out of range", f"{low} to {high}")
     return number
-
-
-def parse_cell(args: Mapping[str, str], cell_deg: float, name: str = "cell") -> tuple[int, int]:
-    """A map cell ``"x,y"``: whole numbers, its west and south edges in cells of ``cell_deg``
-    degrees (``x * cell_deg`` within -180..180, ``y * cell_deg`` within -90..90)."""
-    value = _raw(args, name)
-    if value is None:
-        raise BadParameter(name, "", "required: the cell as x,y (whole numbers)")
-    try:
-        x, y = (int(part) for part in value.split(","))
-    except ValueError:
-        raise BadParameter(name, value, "not two whole numbers x,y") from None
-    x_range = (math.floor(-180 / cell_deg), math.ceil(180 / cell_deg))
-    y_range = (math.floor(-90 / cell_deg), math.ceil(90 / cell_deg))
-    if not (x_range[0] <= x < x_range[1] and y_range[0] <= y < y_range[1]):
-        raise BadParameter(
-            name,
-            value,
-            f"outside {x_range[0]} <= x < {x_range[1]}, {y_range[0]} <= y < {y_range[1]}",
-        )
-    return x, y
 
 
 def parse_date(args: Mapping[str, str], name: str) -> dt.date | None:

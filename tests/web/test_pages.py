@@ -70,7 +70,9 @@ def test_a_district_opens_the_map_on_it(client):
     html = client.get("/?edition=2020&district=101").get_data(as_text=True)
     assert "[[15.5, 108.0], [15.7, 108.1]]" in html  # the map fits district 101's bounds
     assert '"focus": {"district": "101"}' in html  # and dims the communes outside it
-    assert 'href="/api/map.topopack?edition=2020&amp;district=101&amp;v=' in html  # preloaded
+    assert (
+        'href="/api/coverage/status.json?edition=2020&amp;district=101&amp;v=' in html
+    )  # preloaded
     assert client.get("/?district=999").status_code == 400
 
 
