@@ -13,7 +13,7 @@ def test_index_shows_figures_legend_and_map(client):
     assert 'data-status="none"' in html
     assert 'data-status="no_data"' not in html  # edition 2020 has no "no data" class
     assert "OcopMap.init(map_coverage" in html
-    assert "/api/communes.geojson?edition=2020" in html
+    assert "/api/coverage/status.json?edition=2020" in html
     assert "cdn." not in html and "https://" not in html  # tiles "none", assets local
 
 
