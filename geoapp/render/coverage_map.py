@@ -21,8 +21,8 @@ from geoapp.render.assets import (
     APP_JS,
     CLUSTER_CSS,
     CLUSTER_JS,
-    VENDOR_CSS,
     VECTOR_TILES_JS,
+    VENDOR_CSS,
     VENDOR_JS,
     asset_links,
 )

@@ -205,7 +205,8 @@ class FileStore:
         try:
             stat = os.stat(path)
         except FileNotFoundError:
-            raise DataMissingError(f"{path} is missing: run `flask --app wsgi boundaries build`")
+            message = f"{path} is missing: run `flask --app wsgi boundaries build`"
+            raise DataMissingError(message) from None
         key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
         known = self._boundary_memo
         if known is None or known[0] != key:
@@ -232,7 +233,8 @@ class FileStore:
     def _read_layer(self, layer: str, detail: Detail) -> gpd.GeoDataFrame:
         path = boundary_file(self.boundaries_dir, layer, detail)
         if not path.exists():
-            raise DataMissingError(f"{path} is missing: run `flask --app wsgi boundaries build`")
+            message = f"{path} is missing: run `flask --app wsgi boundaries build`"
+            raise DataMissingError(message) from None
         return gpd.read_parquet(path)
 
     def communes(self, edition: str, detail: Detail = "full") -> gpd.GeoDataFrame:
