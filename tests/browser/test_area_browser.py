@@ -92,3 +92,41 @@ def test_a_first_visit_by_area_shows_districts_and_asks_for_no_tile(page, tmp_pa
     assert west <= 108.0 and east >= 108.2 and south <= 15.5 and north >= 15.7
     assert tiles_asked(asked) == []
     assert any("/api/coverage/status.json" in u for u in asked)
+
+
+@pytest.mark.realdata
+def test_vector_tiles_of_the_real_communes_are_hatched_and_tell_the_districts_data(
+    page, real_app, real_client
+):
+    """The real 2020 edition mapped by area: zoomed in on a commune of a district with few
+    named products, its tiles are hatched and its tooltip names the district's completeness."""
+    from geoapp import create_app
+
+    status = real_client.get("/api/coverage/status.json?edition=2020").get_json()["communes"]
+    low = next(c for c, p in status.items() if p["completeness_low"])
+    store = real_app.extensions["geoapp"].store
+    shapes = store.communes("2020", "display").set_index("commune_code").geometry
+    point = shapes[low].representative_point()
+    app = create_app({"testing": True, "tile_url": "none", "map_full_communes_max": 10})
+    with LiveServer(app) as server:
+        page.goto(
+            server.url + f"/?edition=2020&lang=en&layers=communes,districts"
+            f"&center={point.y},{point.x}&zoom=12"
+        )
+        page.wait_for_selector("body[data-map-ready=true]", timeout=30_000)
+        page.wait_for_function(
+            "document.querySelectorAll('path.completeness-hatch').length > 0", timeout=20_000
+        )
+        assert page.locator("pattern#ocop-completeness-hatch").count() == 1
+        assert page.locator("path.commune-shape").count() > 0
+        centre = page.evaluate(
+            "window.ocopMap.map.latLngToContainerPoint(window.ocopMap.map.getCenter())"
+        )
+        box = page.locator(".folium-map").bounding_box()
+        page.mouse.move(box["x"] + centre["x"], box["y"] + centre["y"])
+        tooltip = page.locator(".leaflet-tooltip")
+        tooltip.wait_for(timeout=5_000)
+        text = tooltip.inner_text()
+        named, published = status[low]["district_named"], status[low]["district_published"]
+        assert status[low]["commune_full_name"] in text
+        assert f"{named} / {published}" in text
