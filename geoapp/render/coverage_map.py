@@ -71,6 +71,8 @@ class MapConfig:
     # Fill the districts by their communes' status (only where the edition's communes nest
     # in the districts drawn: the 2020 edition).
     area_districts_filled: bool = True
+    # Products in the pipeline (not certified): a layer off by default, fetched when shown.
+    candidates_url: str = ""
 
 
 def script_json(value: object) -> str:
@@ -134,6 +136,7 @@ def render_coverage_map(config: MapConfig) -> MapParts:
             "status": config.status_url,
             "producers": config.producers_url,
             "outlets": config.outlets_url,
+            "candidates": config.candidates_url,
         },
         "statusColours": STATUS_COLOURS,
         "groupColours": GROUP_COLOURS,

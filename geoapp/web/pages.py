@@ -52,6 +52,15 @@ def map_labels() -> tuple[tuple[str, str], ...]:
         ("layer_district_labels", _("District names")),
         ("layer_producers", _("Producers")),
         ("layer_outlets", _("OCOP centres and sales points")),
+        ("layer_candidates", _("In the pipeline (not certified)")),
+        (
+            "candidates_note",
+            _(
+                "Registered or scored products whose certification no source confirms: never "
+                "counted in the coverage."
+            ),
+        ),
+        ("candidates_district_only", _("known only by district")),
         ("load_error", _("Map data could not be loaded:")),
     )
 
@@ -87,6 +96,7 @@ def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
         status_url=url_for("map_data.coverage_status", **query),
         producers_url=url_for("api.producers_geojson", **version),
         outlets_url=url_for("api.outlets_geojson", **version),
+        candidates_url=url_for("api.candidates_geojson", edition=query["edition"], **version),
         labels=map_labels(),
         cluster_from_points=settings.cluster_from_points,
         tiles_url=tiles.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt") if by_area else "",
