@@ -32,11 +32,6 @@ def strip_control(text: str) -> str:
     return _ILLEGAL.sub("", text)
 
 
-def has_control(text: str) -> bool:
-    """Whether ``text`` holds a character ``strip_control`` removes."""
-    return _ILLEGAL.search(text) is not None
-
-
 def _needs_quote(text: str) -> bool:
     return _FORMULA_LIKE.match(text) is not None and _PLAIN_NUMBER.fullmatch(text) is None
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Sequence
-from html import escape
+from html import escape as _escape
+
+from geoapp.domain.text_safety import strip_control
 
 WIDTH, HEIGHT = 760, 400
 LEFT, RIGHT, TOP, BOTTOM = 56, 20, 84, 40
@@ -20,6 +22,11 @@ COLOURS = {
     "target": "#b2182b",
     "published": "#1a1a1a",
 }
+
+
+def escape(text: str) -> str:
+    """Text for the SVG: XML-escaped, without the characters XML cannot hold."""
+    return _escape(strip_control(str(text)))
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Query-string parsing: every bad value raises ``BadParameter`` naming the parameter.
 
 Every parameter has a range, so that no request can ask for unbounded work: texts at most
-``MAX_TEXT_CHARS`` characters (and no control characters), numbers within their bounds,
+``MAX_TEXT_CHARS`` characters (control characters dropped), numbers within their bounds,
 dates within the programme's span (``PROGRAMME_START`` to a year from today), boxes within
 the region. The route modules parse through these functions only.
 """
@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from geoapp.config import EDITIONS
 from geoapp.domain.ocop import PRODUCER_TYPES
-from geoapp.domain.text_safety import has_control, strip_control
+from geoapp.domain.text_safety import strip_control
 
 if TYPE_CHECKING:
     from geoapp.services.planner import FilterChoices
@@ -59,14 +59,16 @@ def latest_date(today: dt.date | None = None) -> dt.date:
 
 
 def _raw(args: Mapping[str, str], name: str, max_chars: int = MAX_TEXT_CHARS) -> str | None:
+    """The stripped value, ``None`` when absent or blank. Control characters (NUL...) are
+    dropped: they mean nothing in any parameter and would break XML downloads."""
     value = args.get(name)
-    if value is None or value.strip() == "":
+    if value is None:
         return None
-    value = value.strip()
+    value = strip_control(value).strip()
+    if value == "":
+        return None
     if len(value) > max_chars:
         raise BadParameter(name, value, f"longer than {max_chars} characters")
-    if has_control(value):
-        raise BadParameter(name, strip_control(value), "contains control characters")
     return value
 
 
