@@ -257,7 +257,12 @@ def check_xlsx_archive(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> None
 
 
 def _xml_refusal(exc: Exception, sheet: str = "") -> FileRefused:
-    """A clear message for whatever openpyxl or its XML parser raised on a bad workbook."""
+    """A clear message for whatever openpyxl or its XML parser raised on a bad workbook
+    (openpyxl wraps the parser's error in a ValueError: the cause tells what it was)."""
+    chain = [exc]
+    while chain[-1].__cause__ is not None and len(chain) < 10:
+        chain.append(chain[-1].__cause__)
+    exc = chain[-1]
     kind = type(exc).__name__
     if kind in {"EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden"}:
         return FileRefused(
