@@ -11,7 +11,10 @@ import pandas as pd
 
 from geoapp.config import Settings
 from geoapp.domain import coverage as cov
+from geoapp.domain import eligibility as elig
+from geoapp.domain import published
 from geoapp.domain.ocop import APPROXIMATE_PRECISIONS
+from geoapp.domain.published import PublishedTotal
 from geoapp.services.cache import LruCache
 from geoapp.services.geojson import feature_collection
 from geoapp.storage.base import Store
@@ -34,6 +37,7 @@ class CoverageResult:
     districts: pd.DataFrame
     province: dict[str, Any]
     counted: pd.DataFrame
+    eligibility: pd.DataFrame
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,23 +97,130 @@ class CoverageService:
             ),
         )
 
+    def eligibility(self, edition: str, params: elig.EligibilityFilter) -> pd.DataFrame:
+        """Every product with ``counts`` and ``reason`` (``product_eligibility``) at ``params``
+        on the communes of ``edition`` that are scored."""
+        rule = elig.filter_of(params)
+        return self._cached(
+            "eligibility", edition, rule, compute=lambda: self._eligibility(edition, rule)
+        )
+
+    def _eligibility(self, edition: str, params: elig.EligibilityFilter) -> pd.DataFrame:
+        communes = self.store.communes(edition, "display")
+        scope = self._in_scope(edition, communes)
+        codes = communes["commune_code"] if scope is None else communes.loc[scope, "commune_code"]
+        return elig.product_eligibility(
+            self.store.ocop().products,
+            self.producers(edition),
+            params,
+            edition=edition,
+            communes_in_scope=pd.Index(codes.astype(str)),
+        )
+
+    @staticmethod
+    def _in_scope(edition: str, communes: pd.DataFrame) -> pd.Series | None:
+        """Communes scored in ``edition`` (``None``: all): in 2025, the former Quảng Nam."""
+        if edition == "2020":
+            return None
+        return communes["former_province"].eq(PROVINCE_2020_NAME).fillna(False).astype(bool)
+
+    def published(self) -> tuple[PublishedTotal | None, dict[str, PublishedTotal]]:
+        """The latest published province total and each 2020 district's published total."""
+
+        def build():
+            stats = self.store.ocop().province_stats
+            names = self.store.districts("display").set_index("district_code")["district_name"]
+            return published.latest_province_total(stats), published.district_totals(stats, names)
+
+        return self._cached("published", compute=build)
+
+    def named_by_district(self) -> pd.Series:
+        """Products recorded per 2020 district code, whatever the filters."""
+
+        def build() -> pd.Series:
+            data = self.store.ocop()
+            district_of = data.producers.set_index("producer_id")["district_code"]
+            return data.products["producer_id"].map(district_of).value_counts()
+
+        return self._cached("named_by_district", compute=build)
+
     def _compute(self, edition: str, params: cov.CoverageParams) -> CoverageResult:
         data = self.store.ocop()
-        counted = cov.counted_products(data.products, self.producers(edition), params)
+        eligibility = self.eligibility(edition, params)
+        counted = elig.counted(eligibility)
         communes = self.store.communes(edition, "display")
-        in_scope = None if edition == "2020" else communes["former_province"].eq(PROVINCE_2020_NAME)
-        coverage = cov.commune_coverage(communes, counted, params.target, in_scope)
+        coverage = cov.commune_coverage(
+            communes, counted, params.target, self._in_scope(edition, communes)
+        )
         joined = communes.merge(coverage, on="commune_code", validate="one_to_one")
+        province_total, district_totals = self.published()
         if edition == "2020":
             districts = cov.district_summary(
-                self.store.districts("display"), communes, coverage, counted
+                self.store.districts("display"),
+                communes,
+                coverage,
+                counted,
+                self.named_by_district(),
+                district_totals,
             )
+            joined = self._with_district_completeness(joined, districts)
         else:
             districts = pd.DataFrame()
-        province = cov.province_summary(coverage, counted, len(data.products), params)
-        province["edition"] = edition
+        province = cov.province_summary(coverage, eligibility, params, province_total)
         province["has_illustrative"] = data.has_illustrative
-        return CoverageResult(edition, params, joined, districts, province, counted)
+        result = CoverageResult(edition, params, joined, districts, province, counted, eligibility)
+        province.update(self.area_summary(result))
+        return result
+
+    def area_summary(
+        self, result: CoverageResult, district: str | None = None, commune: str | None = None
+    ) -> dict[str, Any]:
+        """The figures of ``province_summary`` for the province, one 2020 district or one
+        commune of ``result``: communes of the area, products recorded there (every reason)
+        and, as completeness, the area's published total where one is known."""
+        communes, eligibility = result.communes, result.eligibility
+        province_total, district_totals = self.published()
+        if commune:
+            kind, published_total = "commune", None
+            in_area = communes["commune_code"].eq(commune)
+            rows = eligibility["commune_code"].eq(commune)
+        elif district:
+            kind, published_total = "district", district_totals.get(district)
+            in_area = communes["district_code"].eq(district)
+            rows = eligibility["district_code"].eq(district)
+        else:
+            kind, published_total = "province", province_total
+            in_area = pd.Series(True, index=communes.index)
+            rows = pd.Series(True, index=eligibility.index)
+        summary = cov.province_summary(
+            communes.loc[in_area.fillna(False).to_numpy(dtype=bool)],
+            eligibility.loc[rows.fillna(False).to_numpy(dtype=bool)],
+            result.params,
+            published_total,
+        )
+        summary.update(
+            edition=result.edition,
+            area_kind=kind,
+            has_illustrative=result.province["has_illustrative"],
+            products_recorded_province=len(eligibility),
+            province_published_total=province_total.number if province_total else None,
+            province_published_total_as_of=province_total.as_of if province_total else None,
+        )
+        return summary
+
+    @staticmethod
+    def _with_district_completeness(
+        communes: gpd.GeoDataFrame, districts: pd.DataFrame
+    ) -> gpd.GeoDataFrame:
+        columns = ["district_code", "n_named", "n_published", "named_share", "completeness_low"]
+        renamed = districts[columns].rename(
+            columns={
+                "n_named": "district_named",
+                "n_published": "district_published",
+                "named_share": "district_named_share",
+            }
+        )
+        return communes.merge(renamed, on="district_code", how="left", validate="many_to_one")
 
     def communes_geojson(self, edition: str, params: cov.CoverageParams) -> Payload:
         def build() -> Payload:
@@ -125,7 +236,14 @@ class CoverageService:
                 "product_names",
             ]
             if edition == "2020":
-                columns += ["district_code", "district_name"]
+                columns += [
+                    "district_code",
+                    "district_name",
+                    "district_named",
+                    "district_published",
+                    "district_named_share",
+                    "completeness_low",
+                ]
             else:
                 columns += ["former_province"]
             return payload(feature_collection(result.communes, columns), "application/geo+json")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import datetime as dt
 import io
 import json
 import re
@@ -19,15 +18,16 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
 
 from geoapp.domain import coverage as cov
+from geoapp.domain import eligibility as elig
 from geoapp.domain.names import normalize_text
 from geoapp.domain.ocop import PRODUCER_TYPES
 from geoapp.services.cache import LruCache
-from geoapp.services.coverage import PROVINCE_2020_NAME, CoverageService
+from geoapp.services.coverage import CoverageService
 from geoapp.services.geojson import feature_collection, json_value
+from geoapp.services.progress import Progress, compute_progress
 from geoapp.services.spreadsheets import safe_frame, text_cells
 
 STATUS_RANK = {status: rank for rank, status in enumerate(cov.STATUSES)}
@@ -73,15 +73,12 @@ DISTRICT_FIELDS = [
     "communes_below",
     "communes_none",
     "share_met",
-]
-PROGRESS_FIELDS = [
-    "area_code",
-    "area_name",
-    "year",
-    "new",
-    "cumulative",
-    "valid_at_year_end",
-    "target_products",
+    "n_named",
+    "n_published",
+    "published_as_of",
+    "published_sources",
+    "named_share",
+    "completeness_low",
 ]
 LIST_SEPARATOR = "; "
 
@@ -131,46 +128,6 @@ class PlannerView:
     @property
     def fields(self) -> list[str]:
         return COMMUNE_FIELDS[self.edition]
-
-
-@dataclasses.dataclass(frozen=True)
-class Progress:
-    """Products per recognition year for one area (the province or a district).
-
-    ``new``, ``cumulative`` and ``valid_at_year_end`` are aligned with ``years``;
-    ``valid_at_year_end`` applies the certificate rule at 31 December (at the as-of date in
-    the as-of year). ``by_district`` has one row per district and year (edition 2020), and
-    ``published`` the published figures of the area from ``province_stats.csv`` with the
-    count recorded here for the same year. ``undated`` products have no recognition year and
-    are in no series.
-    """
-
-    area_code: str
-    area_name: str
-    years: list[int]
-    new: list[int]
-    cumulative: list[int]
-    valid_at_year_end: list[int]
-    target_products: int
-    n_communes: int
-    undated: int
-    by_district: pd.DataFrame
-    published: pd.DataFrame
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "area_code": self.area_code,
-            "area_name": self.area_name,
-            "years": self.years,
-            "new": self.new,
-            "cumulative": self.cumulative,
-            "valid_at_year_end": self.valid_at_year_end,
-            "target_products": self.target_products,
-            "n_communes": self.n_communes,
-            "undated": self.undated,
-            "published": records(self.published),
-            "by_district": records(self.by_district),
-        }
 
 
 def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -252,76 +209,6 @@ def groups_by_commune(counted: pd.DataFrame, group_field: str) -> dict[str, list
 
 
 # -- progress ----------------------------------------------------------------------------------
-
-_RANGE = re.compile(r"(?<!\d)(20\d\d)\s*[-–]\s*(20\d\d)(?!\d)")
-_YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
-_NUMBER = re.compile(r"(?<![\d.])(\d+)(?![\d.])")
-_TOTAL_MEASURE = re.compile(r"total|(?<!\d)20\d\d\s*[-–]\s*20\d\d", re.IGNORECASE)
-_TOTAL_AS_OF = re.compile(r"^\s*(?:by|end)\b|(?<!\d)20\d\d\s*[-–]\s*20\d\d(?!\d)", re.IGNORECASE)
-
-
-def published_year(as_of: str) -> int | None:
-    """Year a published figure refers to: the end of a range ("2018-2021" -> 2021), else the
-    first year named ("20 Dec (2023 or 2024)" -> 2023)."""
-    text = str(as_of)
-    span = _RANGE.search(text)
-    if span:
-        return int(span.group(2))
-    year = _YEAR.search(text)
-    return int(year.group(1)) if year else None
-
-
-def published_number(value: str) -> int | None:
-    """The first whole number of a published value ("482 (422 3★, 60 4★)" -> 482)."""
-    match = _NUMBER.search(str(value))
-    return int(match.group(1)) if match else None
-
-
-def published_figures(stats: pd.DataFrame, area_name: str) -> pd.DataFrame:
-    """The rows of ``province_stats`` for one area (compared without diacritics), with
-    ``year``, ``number`` and ``kind``: ``total`` for running totals ("certified total",
-    "by 2020-01", "2018-2021"), ``as_stated`` for everything else (one round, one star level)."""
-    columns = ["area", "as_of", "measure", "value", "source_ids", "year", "number", "kind"]
-    if stats.empty or "area" not in stats.columns:
-        return pd.DataFrame(columns=columns)
-    key = normalize_text(area_name)
-    rows = stats.loc[stats["area"].astype("string").fillna("").map(normalize_text).eq(key)].copy()
-    for column in ("as_of", "measure", "value", "source_ids"):
-        if column not in rows.columns:
-            rows[column] = ""
-        rows[column] = rows[column].astype("string").fillna("")
-    rows["year"] = pd.array([published_year(v) for v in rows["as_of"]], dtype="Int64")
-    rows["number"] = pd.array([published_number(v) for v in rows["value"]], dtype="Int64")
-    total = rows["measure"].str.contains(_TOTAL_MEASURE) | rows["as_of"].str.contains(_TOTAL_AS_OF)
-    rows["kind"] = np.where(total.fillna(False), "total", "as_stated")
-    return rows[columns].reset_index(drop=True)
-
-
-def eligible_products(
-    products: pd.DataFrame, producers: pd.DataFrame, params: cov.CoverageParams
-) -> pd.DataFrame:
-    """Products rated at least ``min_stars`` in the chosen group and producer type, whatever
-    their certificate's validity, with the producer's commune and district codes."""
-    stars = pd.to_numeric(products["stars"], errors="coerce")
-    keep = stars.ge(params.min_stars).fillna(False)
-    if params.group:
-        keep &= products[params.group_field].eq(params.group).fillna(False)
-    places = producers[["producer_id", "commune_code", "district_code", "producer_type"]]
-    frame = products.loc[keep.to_numpy(dtype=bool)].merge(
-        places, on="producer_id", how="left", validate="many_to_one"
-    )
-    if params.producer_type:
-        frame = frame.loc[frame["producer_type"].eq(params.producer_type).fillna(False)]
-    return frame.reset_index(drop=True)
-
-
-def year_series(years: list[int], recognised: pd.Series) -> tuple[list[int], list[int]]:
-    """New and cumulative counts per year of the recognition years given."""
-    per_year = recognised.dropna().astype(int).value_counts()
-    new = [int(per_year.get(year, 0)) for year in years]
-    before = int((recognised.dropna().astype(int) < years[0]).sum()) if years else 0
-    return new, list(np.cumsum(new, dtype=int) + before)
-
 
 # -- downloads ---------------------------------------------------------------------------------
 
@@ -458,33 +345,31 @@ class PlannerService:
         producer_commune = self._producer_communes(edition)
         in_commune = producer_commune.loc[producer_commune.eq(code)].index
         producers = data.producers.loc[data.producers["producer_id"].isin(in_commune)]
-        products = data.products.loc[data.products["producer_id"].isin(in_commune)]
-        counted_ids = set(self.coverage.coverage(edition, params).counted["product_id"])
-        expiry = cov.certificate_expiry(products["recognition_date"], params.certificate_months)
+        eligibility = self.coverage.eligibility(edition, params)
+        products = eligibility.loc[eligibility["producer_id"].isin(in_commune)]
         producer_names = producers.set_index("producer_id")["name"]
-        producer_types = producers.set_index("producer_id")["producer_type"]
-        product_rows = []
-        for index, product in products.iterrows():
-            ptype = producer_types.get(product["producer_id"])
-            product_rows.append(
-                {
-                    "product_id": product["product_id"],
-                    "name": product["name"],
-                    "group": product[params.group_field],
-                    "group_1048": product["group_1048"],
-                    "group_148": product["group_148"],
-                    "stars": product["stars"],
-                    "recognition_year": product["recognition_year"],
-                    "recognition_date": product["recognition_date"],
-                    "certificate_expiry": expiry.loc[index],
-                    "producer_id": product["producer_id"],
-                    "producer_name": producer_names.get(product["producer_id"]),
-                    "producer_type": ptype,
-                    "counted": product["product_id"] in counted_ids,
-                    "reason": _not_counted_reason(product, ptype, expiry.loc[index], params),
-                    "illustrative": bool(product.get("illustrative", False)),
-                }
-            )
+        product_rows = [
+            {
+                "product_id": product["product_id"],
+                "name": product["name"],
+                "group": product[params.group_field],
+                "group_1048": product["group_1048"],
+                "group_148": product["group_148"],
+                "stars": product["stars"],
+                "recognition_year": product["recognition_year"],
+                "recognition_date": product["recognition_date"],
+                "certificate_expiry": product["certificate_expiry"],
+                "date_basis": product["date_basis"],
+                "producer_id": product["producer_id"],
+                "producer_name": producer_names.get(product["producer_id"]),
+                "producer_type": product["producer_type"],
+                "counted": bool(product["counts"]),
+                "reason_code": product["reason"],
+                "reason": elig.reason_text(product, params),
+                "illustrative": bool(product.get("illustrative", False)),
+            }
+            for _, product in products.iterrows()
+        ]
         product_rows.sort(key=lambda p: (not p["counted"], -(_int(p["stars"]) or 0), p["name"]))
         return {
             "edition": edition,
@@ -546,102 +431,13 @@ class PlannerService:
     def progress(
         self, edition: str, params: cov.CoverageParams, district: str | None = None
     ) -> Progress:
-        """Counted products per recognition year for the province or one 2020 district."""
+        """Year-end progress of the province or one 2020 district (``services.progress``)."""
         return self._cached(
             "progress",
             edition,
             params,
             district,
-            compute=lambda: self._compute_progress(edition, params, district),
-        )
-
-    def _compute_progress(
-        self, edition: str, params: cov.CoverageParams, district: str | None
-    ) -> Progress:
-        data = self.store.ocop()
-        eligible = eligible_products(data.products, data.producers, params)
-        recognised = pd.to_numeric(eligible["recognition_year"], errors="coerce")
-        dated_years = recognised.dropna().astype(int)
-        first = int(dated_years.min()) if len(dated_years) else params.as_of.year
-        years = list(range(min(first, params.as_of.year), params.as_of.year + 1))
-        valid_by_year = {
-            year: cov.counted_products(
-                data.products,
-                data.producers,
-                dataclasses.replace(params, as_of=min(dt.date(year, 12, 31), params.as_of)),
-            )
-            for year in years
-        }
-        communes = self.commune_table(edition, params)
-        scored = communes.loc[communes["status"].ne("no_data")]
-        districts = self.store.districts("display")
-
-        def series(mask: pd.Series, valid_of) -> tuple[list[int], list[int], list[int]]:
-            new, cumulative = year_series(years, recognised.loc[mask.to_numpy(dtype=bool)])
-            valid = [valid_of(valid_by_year[year]) for year in years]
-            return new, cumulative, valid
-
-        def dated(frame: pd.DataFrame) -> pd.DataFrame:
-            return frame.loc[pd.to_numeric(frame["recognition_year"], errors="coerce").notna()]
-
-        by_district_rows = []
-        if edition == "2020":
-            for code, name in zip(
-                districts["district_code"], districts["district_name"], strict=True
-            ):
-                mask = eligible["district_code"].eq(code).fillna(False)
-                n_communes = int(scored["district_code"].eq(code).sum())
-                new, cumulative, valid = series(
-                    mask, lambda f, c=code: int(dated(f)["district_code"].eq(c).sum())
-                )
-                for i, year in enumerate(years):
-                    by_district_rows.append(
-                        {
-                            "area_code": code,
-                            "area_name": name,
-                            "year": year,
-                            "new": new[i],
-                            "cumulative": cumulative[i],
-                            "valid_at_year_end": valid[i],
-                            "target_products": params.target * n_communes,
-                        }
-                    )
-        by_district = pd.DataFrame(by_district_rows, columns=PROGRESS_FIELDS)
-        if district:
-            names = districts.set_index("district_code")["district_name"]
-            area_code, area_name = district, str(names.get(district, district))
-            mask = eligible["district_code"].eq(district).fillna(False)
-            n_communes = int(scored["district_code"].eq(district).sum())
-            new, cumulative, valid = series(
-                mask, lambda f: int(dated(f)["district_code"].eq(district).sum())
-            )
-        else:
-            area_code, area_name = "49", PROVINCE_2020_NAME
-            mask = pd.Series(True, index=eligible.index)
-            n_communes = len(scored)
-            new, cumulative, valid = series(mask, lambda f: len(dated(f)))
-        undated = int((mask & recognised.isna()).sum())
-        published = published_figures(data.province_stats, area_name)
-        by_year = dict(zip(years, cumulative, strict=True))
-        published["recorded_cumulative"] = pd.array(
-            [
-                (by_year.get(int(y)) if int(y) >= years[0] else 0) if pd.notna(y) else None
-                for y in published["year"]
-            ],
-            dtype="Int64",
-        )
-        return Progress(
-            area_code=area_code,
-            area_name=area_name,
-            years=years,
-            new=new,
-            cumulative=[int(v) for v in cumulative],
-            valid_at_year_end=valid,
-            target_products=params.target * n_communes,
-            n_communes=n_communes,
-            undated=undated,
-            by_district=by_district,
-            published=published,
+            compute=lambda: compute_progress(self.coverage, edition, params, district),
         )
 
     # -- downloads -----------------------------------------------------------------------------
@@ -715,20 +511,10 @@ class PlannerService:
                     }
                 ),
             ),
-            (
-                "progress",
-                pd.DataFrame(
-                    {
-                        "year": progress.years,
-                        "new": progress.new,
-                        "cumulative": progress.cumulative,
-                        "valid_at_year_end": progress.valid_at_year_end,
-                        "target_products": [progress.target_products] * len(progress.years),
-                    }
-                ),
-            ),
+            ("progress", progress.rows()),
             ("progress_by_district", progress.by_district),
-            ("published", progress.published),
+            ("published_totals", progress.published),
+            ("published_other", progress.published_other),
             (
                 "filters",
                 pd.DataFrame(
@@ -770,25 +556,3 @@ def _cell(value: Any) -> Any:
 def _int(value: Any) -> int | None:
     plain = json_value(value)
     return int(plain) if plain is not None else None
-
-
-def _not_counted_reason(
-    product: pd.Series, producer_type: Any, expiry: Any, params: cov.CoverageParams
-) -> str | None:
-    """Why a product of the commune does not count at ``params`` (``None`` if it counts or
-    only the location keeps it out)."""
-    stars = _int(product["stars"])
-    if stars is None:
-        return "no confirmed star rating"
-    if stars < params.min_stars:
-        return f"rated {stars}★, below {params.min_stars}★"
-    if params.group and product[params.group_field] != params.group:
-        return "other product group"
-    if params.producer_type and producer_type != params.producer_type:
-        return "other producer type"
-    recognised = pd.to_datetime(product["recognition_date"], errors="coerce")
-    if pd.notna(recognised) and recognised > pd.Timestamp(params.as_of):
-        return f"recognised after {params.as_of.isoformat()}"
-    if pd.notna(expiry) and pd.Timestamp(expiry) <= pd.Timestamp(params.as_of):
-        return f"certificate expired on {pd.Timestamp(expiry).date().isoformat()}"
-    return None

@@ -122,36 +122,22 @@ class ReportService:
         result = self.coverage.coverage(request.edition, request.params)
         communes = result.communes.copy()
         counted = result.counted
-        data = self.store.ocop()
-        recorded = data.products.merge(
-            data.producers[["producer_id", "commune_code", "district_code"]],
-            on="producer_id",
-            how="left",
-        )
         districts = self.store.districts("display")
         if request.commune:
             kind: AreaKind = "commune"
             in_area = communes["commune_code"].eq(request.commune)
             counted = counted.loc[counted["commune_code"].eq(request.commune).fillna(False)]
-            if request.edition == "2020":
-                recorded = recorded.loc[recorded["commune_code"].eq(request.commune).fillna(False)]
-            else:
-                recorded = recorded.loc[recorded["product_id"].isin(counted["product_id"])]
         elif request.district:
             kind = "district"
             in_area = communes["district_code"].eq(request.district)
             counted = counted.loc[counted["district_code"].eq(request.district).fillna(False)]
-            recorded = recorded.loc[recorded["district_code"].eq(request.district).fillna(False)]
         else:
             kind = "province"
             in_area = pd.Series(True, index=communes.index)
         in_area = in_area.fillna(False).astype(bool)
         communes["in_area"] = in_area.to_numpy()
         area = communes.loc[communes["in_area"]]
-        summary = cov.province_summary(area, counted, len(recorded), request.params)
-        summary["edition"] = request.edition
-        summary["products_recorded_province"] = len(data.products)
-        summary["has_illustrative"] = bool(data.has_illustrative)
+        summary = self.coverage.area_summary(result, request.district, request.commune)
         counts = {s: int(area["status"].eq(s).sum()) for s in cov.STATUSES}
         # Frame the communes with data: edition 2025's far islands of Đà Nẵng have none.
         scored = area.loc[area["status"].ne("no_data")]

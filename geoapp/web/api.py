@@ -11,14 +11,28 @@ from geoapp.web.state import app_state
 bp = Blueprint("api", __name__, url_prefix="/api")
 
 
+# A data URL that names the data version it was made for (``v=``) never changes; one that
+# names no version, or an older one, must be revalidated every time (a 304 is tiny), so a
+# reload after an import or a rollback shows one state in every view and every worker.
+VERSIONED_CACHE_CONTROL = "public, max-age=31536000, immutable"
+UNVERSIONED_CACHE_CONTROL = "no-cache"
+
+
 def send_payload(data: Payload) -> Response:
     """The payload with a strong ETag; a matching If-None-Match gets 304.
 
     Sent gzip- or brotli-compressed when the client accepts it (``geoapp.web.compression``).
+    Cached for good when the request names the current data version (``v=``), else always
+    revalidated.
     """
     from geoapp.web.compression import send_payload as send_compressed
 
-    return send_compressed(data, request)
+    response = send_compressed(data, request)
+    current = request.args.get("v") == app_state().store.data_version()
+    response.headers["Cache-Control"] = (
+        VERSIONED_CACHE_CONTROL if current else UNVERSIONED_CACHE_CONTROL
+    )
+    return response
 
 
 def _coverage_query():

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from geoapp.render.coverage_map import MapConfig, render_coverage_map
 from geoapp.render.palette import GROUP_COLOURS, STATUS_COLOURS, STATUS_ORDER
+from geoapp.web import figures
 from geoapp.web.params import parse_coverage_query
 from geoapp.web.state import app_state
 
@@ -26,7 +27,9 @@ def map_labels() -> tuple[tuple[str, str], ...]:
         ("missing", _("Missing to target")),
         ("code", _("Code")),
         ("no_data", _("No data (former Đà Nẵng)")),
-        ("status_none", _("No product")),
+        ("status_none", _("No product recorded")),
+        ("completeness", _("District data: products named of published")),
+        ("completeness_low", _("Few of the district's products are named here")),
         ("status_below", _("Below target")),
         ("status_met", _("Target met")),
         ("status_no_data", _("No data")),
@@ -55,7 +58,7 @@ def map_labels() -> tuple[tuple[str, str], ...]:
 
 def status_labels() -> dict[str, str]:
     return {
-        "none": _("No product (0)"),
+        "none": _("No product recorded (0)"),
         "below": _("Below target"),
         "met": _("Target met"),
         "no_data": _("No data"),
@@ -70,6 +73,8 @@ def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
 
     settings = app_state().settings
     by_area = topology_service().by_area(query["edition"])
+    query = {**query, "v": app_state().store.data_version()}  # see api.VERSIONED_CACHE_CONTROL
+    version = {"v": query["v"]}
     return MapConfig(
         static_url=url_for("static", filename="").rstrip("/"),
         tile_url=settings.tile_url,
@@ -77,8 +82,8 @@ def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
         data_attribution=DATA_ATTRIBUTION,
         communes_url=url_for("api.communes_geojson", **query),
         districts_url=url_for("api.districts_geojson", **query),
-        producers_url=url_for("api.producers_geojson"),
-        outlets_url=url_for("api.outlets_geojson"),
+        producers_url=url_for("api.producers_geojson", **version),
+        outlets_url=url_for("api.outlets_geojson", **version),
         labels=map_labels(),
         topology_url=url_for("map_data.map_topopack", **query),
         cluster_from_points=settings.cluster_from_points,
@@ -110,10 +115,15 @@ def index():
     edition, overrides = coverage_query
     params = state.coverage.default_params(**overrides)
     result = state.coverage.coverage(edition, params)
+    district = coverage_query.district
+    summary = state.coverage.area_summary(result, district=district)
     query = coverage_query.args()  # the layers honour every coverage filter of the page
-    config = coverage_map_config(query, **district_view(coverage_query.district))
+    config = coverage_map_config(query, **district_view(district))
     parts = render_coverage_map(config)
-    counts = result.communes["status"].value_counts().to_dict()
+    communes = result.communes
+    if district:
+        communes = communes.loc[communes["district_code"].eq(district).fillna(False)]
+    counts = communes["status"].value_counts().to_dict()
     legend = [
         {
             "status": s,
@@ -124,13 +134,24 @@ def index():
         for s in STATUS_ORDER
         if s != "no_data" or edition == "2025"
     ]
+    area_name = None
+    province_url = None
+    if district:
+        names = state.store.districts("display").set_index("district_code")["district_full_name"]
+        area_name = str(names.get(district, district))
+        province_url = url_for("pages.index", **{k: v for k, v in query.items() if k != "district"})
     return render_template(
         "index.html",
         parts=parts,
         query=query,
         edition=edition,
         params=params,
-        province=result.province,
+        province=summary,
+        area_name=area_name,
+        province_url=province_url,
+        completeness=figures.completeness_text(summary),
+        exclusions=figures.exclusions_text(summary),
+        counted_note=figures.counted_text(summary),
         legend=legend,
         group_colours=GROUP_COLOURS,
         districts=result.districts.to_dict("records"),

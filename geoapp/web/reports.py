@@ -10,8 +10,9 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
@@ -20,6 +21,7 @@ from geoapp.render.coverage_map import render_coverage_map
 from geoapp.render.palette import STATUS_COLOURS, STATUS_ORDER
 from geoapp.services.coverage import payload
 from geoapp.services.reports import AreaReport, ReportRequest, ReportService
+from geoapp.web import figures as figure_texts
 from geoapp.web.api import send_payload
 from geoapp.web.pages import coverage_map_config, map_labels, status_labels
 from geoapp.web.params import (
@@ -138,12 +140,10 @@ def _notice(report: AreaReport) -> str | None:
 def _as_of_line(report: AreaReport) -> str:
     s = report.summary
     return _(
-        "Data as of %(d)s · %(n)s products counted · %(rec)s recorded of %(cert)s certified "
-        "by end 2024 · data version %(v)s",
+        "Data as of %(d)s · %(n)s products counted · %(c)s · data version %(v)s",
         d=s["as_of"],
         n=s["products_counted"],
-        rec=s["products_recorded_province"],
-        cert=s["products_certified_end_2024"],
+        c=figure_texts.completeness_text(s),
         v=report.data_version,
     )
 
@@ -173,6 +173,13 @@ def _percent(share: float) -> str:
     return f"{share * 100:.0f}%"
 
 
+def _named_of_published(row: Any) -> str:
+    """ "21 / 27" where the district's published total is known, else the named count."""
+    if pd.isna(row.n_published):
+        return f"{row.n_named} / –"
+    return f"{row.n_named} / {int(row.n_published)}"
+
+
 def report_spec(report: AreaReport) -> ReportSpec:
     from geoapp.render.pdf_report import Column, ReportSpec, Table
 
@@ -184,21 +191,13 @@ def report_spec(report: AreaReport) -> ReportSpec:
             f"{s['communes_met']} / {s['communes']} ({_percent(s['share_met'])})",
         ),
         (_("Communes below the target"), str(s["communes_below"])),
-        (_("Communes without any product"), str(s["communes_none"])),
+        (_("Communes with no product recorded"), str(s["communes_none"])),
         (_("Products counted (≥%(s)s★, valid)", s=s["min_stars"]), str(s["products_counted"])),
         (
             _("5★ products (province target ≥ %(n)s)", n=s["five_star_target"]),
             str(s["five_star_products"]),
         ),
-        (
-            _("Data completeness (province)"),
-            _(
-                "%(rec)s recorded of %(cert)s certified (%(p)s)",
-                rec=s["products_recorded_province"],
-                cert=s["products_certified_end_2024"],
-                p=_percent(s["completeness_share"]),
-            ),
-        ),
+        (_("Data completeness"), figure_texts.completeness_text(s)),
     ]
     if s["communes_no_data"]:
         figures.append((_("Communes without data (former Đà Nẵng)"), str(s["communes_no_data"])))
@@ -210,14 +209,15 @@ def report_spec(report: AreaReport) -> ReportSpec:
             Table(
                 heading=_("Districts"),
                 columns=(
-                    Column(_("District"), 0.26),
-                    Column(_("Communes"), 0.11, "right"),
-                    Column(_("Met"), 0.09, "right"),
-                    Column(_("Below"), 0.09, "right"),
-                    Column(_("None"), 0.09, "right"),
-                    Column(_("Share met"), 0.11, "right"),
-                    Column(_("Products"), 0.11, "right"),
-                    Column(_("District only"), 0.14, "right"),
+                    Column(_("District"), 0.22),
+                    Column(_("Communes"), 0.10, "right"),
+                    Column(_("Met"), 0.07, "right"),
+                    Column(_("Below"), 0.08, "right"),
+                    Column(_("None"), 0.07, "right"),
+                    Column(_("Share met"), 0.10, "right"),
+                    Column(_("Products"), 0.10, "right"),
+                    Column(_("District only"), 0.11, "right"),
+                    Column(_("Named / published"), 0.15, "right"),
                 ),
                 rows=tuple(
                     (
@@ -229,6 +229,7 @@ def report_spec(report: AreaReport) -> ReportSpec:
                         _percent(r.share_met),
                         str(r.n_products),
                         str(r.n_products_district_only),
+                        _named_of_published(r),
                     )
                     for r in report.district_table.itertuples()
                 ),
@@ -264,25 +265,18 @@ def report_spec(report: AreaReport) -> ReportSpec:
     )
     completeness = [
         _(
-            "The province certified %(cert)s OCOP products by the end of 2024; %(rec)s are "
-            "recorded here (%(p)s), %(area)s of them in this area. No official full list is "
-            "public, so communes shown without products may have unrecorded ones.",
-            cert=s["products_certified_end_2024"],
+            "The latest published total of the province is %(total)s certified OCOP products "
+            "(%(date)s); %(rec)s are named here. No official full list is public, so a commune "
+            "shown with no product recorded may have products that are not named here.",
+            total=s["province_published_total"] or "?",
+            date=s["province_published_total_as_of"] or "",
             rec=s["products_recorded_province"],
-            p=_percent(s["completeness_share"]),
-            area=s["products_recorded"],
         ),
-        _(
-            "Of %(n)s counted products, %(c)s are placed in a commune, %(d)s only in a district "
-            "(they count for the district, not a commune) and %(u)s could not be placed; "
-            "%(nd)s have no recognition date and are assumed valid.",
-            n=s["products_counted"],
-            c=s["products_located_in_commune"],
-            d=s["products_district_only"],
-            u=s["products_unplaced"],
-            nd=s["products_undated_counted"],
-        ),
+        figure_texts.completeness_text(s),
+        figure_texts.counted_text(s),
     ]
+    if figure_texts.exclusions_text(s):
+        completeness.append(figure_texts.exclusions_text(s))
     if s.get("has_illustrative"):
         completeness.append(_("Illustrative records are loaded: some data is not real."))
     sources = list(report.sources)

@@ -28,6 +28,11 @@
       if (p.product_names && p.product_names.length) {
         lines.push(p.product_names.map(esc).join(", "));
       }
+      if (p.district_published !== undefined && p.district_published !== null) {
+        lines.push(esc(label(cfg, "completeness")) + ": " + esc(p.district_named) + " / " +
+          esc(p.district_published));
+      }
+      if (p.completeness_low) lines.push("<em>" + esc(label(cfg, "completeness_low")) + "</em>");
     }
     return lines.join("<br>");
   }
@@ -81,6 +86,35 @@
       html += "<br>" + esc(label(cfg, "district_only")) + ": " + esc(p.n_products_district_only);
     }
     return html;
+  }
+
+  /* The hatch drawn over communes of districts where few published products are named: an
+   * SVG pattern in the overlay pane's SVG, which Leaflet's renderer creates with the first
+   * vector layer. */
+  var HATCH_ID = "ocop-completeness-hatch";
+
+  function ensureHatchPattern(map) {
+    var svg = map.getPanes().overlayPane.querySelector("svg");
+    if (!svg || svg.querySelector("#" + HATCH_ID)) return;
+    var ns = "http://www.w3.org/2000/svg";
+    var defs = document.createElementNS(ns, "defs");
+    var pattern = document.createElementNS(ns, "pattern");
+    pattern.setAttribute("id", HATCH_ID);
+    pattern.setAttribute("patternUnits", "userSpaceOnUse");
+    pattern.setAttribute("width", "7");
+    pattern.setAttribute("height", "7");
+    pattern.setAttribute("patternTransform", "rotate(45)");
+    var line = document.createElementNS(ns, "line");
+    line.setAttribute("x1", "0");
+    line.setAttribute("y1", "0");
+    line.setAttribute("x2", "0");
+    line.setAttribute("y2", "7");
+    line.setAttribute("stroke", "#1a1a1a");
+    line.setAttribute("stroke-width", "1.4");
+    line.setAttribute("stroke-opacity", "0.55");
+    pattern.appendChild(line);
+    defs.appendChild(pattern);
+    svg.insertBefore(defs, svg.firstChild);
   }
 
   function outletIcon(kind) {
@@ -436,6 +470,14 @@
         interactive: false,
         style: { className: "district-shape", fill: false, color: "#1a1a1a", weight: 2 },
       });
+    var hatches = L.geoJSON(null, {
+      interactive: false,
+      filter: function (f) { return Boolean(f.properties.completeness_low); },
+      style: {
+        className: "completeness-hatch", fillColor: "url(#" + HATCH_ID + ")", fillOpacity: 1,
+        stroke: false,
+      },
+    });
     var districtLabels = L.layerGroup();
     var producers = L.layerGroup();  // holds the markers, or a cluster group when many
     var outlets = L.layerGroup();
@@ -444,6 +486,7 @@
     var loads = [
       boundaries.communes.then(function (data) {
         communes.addData(data);
+        hatches.addData(data);
       }),
       boundaries.districts.then(function (data) {
         districts.addData(data);
@@ -488,12 +531,14 @@
       communes: communes, districts: districts, labels: districtLabels, producers: producers,
       outlets: outlets,
     };
+    hatches.addTo(map);
     LAYER_KEYS.forEach(function (k) {
       if (!view.layers || view.layers.indexOf(k) >= 0) byKey[k].addTo(map);
     });
     map.on("moveend overlayadd overlayremove", function () { writeView(map, byKey); });
     var overlays = {};
     overlays[esc(label(cfg, "layer_communes"))] = communes;
+    overlays[esc(label(cfg, "completeness_low"))] = hatches;
     overlays[esc(label(cfg, "layer_districts"))] = districts;
     overlays[esc(label(cfg, "layer_district_labels"))] = districtLabels;
     overlays[esc(label(cfg, "layer_producers"))] = producers;
@@ -508,6 +553,7 @@
         // at once: the cells in view are worked out from this view just below
         map.fitBounds(districts.getBounds(), { animate: false });
       }
+      ensureHatchPattern(map);
       document.body.setAttribute("data-map-ready", "true");
       if (cfg.byArea) {
         var loaded = {};

@@ -10,6 +10,8 @@ import pytest
 from shapely.geometry import Point
 
 from geoapp.domain import coverage as cov
+from geoapp.domain import eligibility as elig
+from geoapp.domain.published import PublishedTotal
 from tests import tiny_data
 
 
@@ -99,9 +101,10 @@ def test_district_only_product_counts_for_district_not_commune():
 def test_province_summary():
     products, producers = load()
     p = params()
-    counted = cov.counted_products(products, producers, p)
-    coverage = cov.commune_coverage(tiny_data.communes_2020(), counted, p.target)
-    summary = cov.province_summary(coverage, counted, len(products), p)
+    eligibility = elig.product_eligibility(products, producers, p)
+    coverage = cov.commune_coverage(tiny_data.communes_2020(), elig.counted(eligibility), p.target)
+    published = PublishedTotal("Tiny", 12, "2025-04", "certified total", "S1")
+    summary = cov.province_summary(coverage, eligibility, p, published)
     assert summary["communes_met"] == 1
     assert summary["communes_below"] == 1
     assert summary["communes_none"] == 2
@@ -109,7 +112,11 @@ def test_province_summary():
     assert summary["products_counted"] == 4
     assert summary["products_undated_counted"] == 1
     assert summary["products_district_only"] == 1
-    assert summary["completeness_share"] == pytest.approx(6 / 482)
+    assert summary["products_in_communes_sum"] + summary["products_district_only"] == 4
+    assert summary["products_recorded"] == len(products)
+    assert summary["completeness_share"] == pytest.approx(len(products) / 12)
+    assert summary["published_total_as_of"] == "2025-04"
+    assert sum(summary["products_excluded"].values()) == len(products) - 4
 
 
 def test_unknown_commune_code_is_ignored_not_crashing():

@@ -415,3 +415,25 @@ def test_without_the_override_the_name_is_listed_not_dropped(settings, tmp_path)
     assert row["raw_value"].tolist() == ["Mà Cooih (growing area)"]
     assert "Xã Mà Cooi (20494)" in row["suggestions"].iloc[0]
     assert row["kept_as"].tolist() == ["district 505 only"]
+
+
+@pytest.mark.realdata
+def test_the_committed_facts_are_the_build_of_the_shared_facts(built, settings):
+    """data/ocop/ is what `ocop build` makes of ../shared/data/ocop today: every product, every
+    source id (run `make ocop-data` after the shared facts change)."""
+    for name in ("products.csv", "producers.csv", "outlets.csv"):
+        committed = read_text_csv(settings.data_dir / "ocop" / name)
+        pd.testing.assert_frame_equal(committed, built[name.removesuffix(".csv")], obj=name)
+    source_ids = {
+        part.strip()
+        for value in built["source_products"]["source_ids"]
+        for part in str(value).split(";")
+        if part.strip()
+    }
+    kept = {
+        part.strip()
+        for value in built["products"]["source_ids"]
+        for part in str(value).split(";")
+        if part.strip()
+    }
+    assert source_ids <= kept

@@ -17,9 +17,6 @@ import pytest
 from geoapp.services.planner import (
     PlannerService,
     TableFilter,
-    published_figures,
-    published_number,
-    published_year,
     sort_rows,
     text_matches,
 )
@@ -140,48 +137,39 @@ def test_commune_detail_explains_each_product(service, params):
 
 def test_progress_known_answers(service, params):
     progress = service.progress("2020", params)
-    assert progress.years == [2019, 2020, 2021, 2022, 2023, 2024]
-    assert progress.new == [1, 0, 0, 0, 2, 1]
-    assert progress.cumulative == [1, 1, 1, 1, 3, 4]
-    assert progress.valid_at_year_end == [1, 1, 1, 0, 2, 3]  # P4 expires on 2022-01-03
+    assert progress.years == [2018, 2019, 2020, 2021, 2022, 2023, 2024]
+    assert progress.dates[-1] == "2024-12-31"
+    assert progress.communes_met == [0, 0, 0, 0, 0, 0, 1]  # 10001 reaches 2 (P1, P2) in 2024
+    assert (progress.n_communes, progress.target) == (4, 2)
+    # P6 (undated) counts from 2018; P4 from 2019 until it expires on 2022-01-03.
+    assert progress.products_counted == [1, 2, 2, 2, 1, 3, 4]
+    assert progress.five_star_counted == [0, 0, 0, 0, 0, 1, 1]  # P3
+    assert progress.new == [0, 1, 0, 0, 0, 2, 1]
     assert progress.undated == 1  # P6
-    assert progress.target_products == 8
     west = service.progress("2020", params, "101")
-    assert (west.area_name, west.cumulative[-2:], west.target_products) == ("Tây", [1, 2], 4)
+    assert (west.area_name, west.products_counted[-2:], west.n_communes) == ("Tây", [2, 3], 2)
     by_district = progress.by_district.set_index(["area_code", "year"])
-    assert by_district.loc[("102", 2024), "cumulative"] == 2
-    assert by_district.loc[("101", 2024), "valid_at_year_end"] == 2
+    assert by_district.loc[("102", 2024), "products_counted"] == 1
+    assert by_district.loc[("101", 2024), "communes_met"] == 1
+
+
+def test_progress_points_equal_the_map_at_each_year_end(service, params):
+    progress = service.progress("2020", params)
+    for year, met, counted in zip(
+        progress.years, progress.communes_met, progress.products_counted, strict=True
+    ):
+        at = dataclasses.replace(params, as_of=min(dt.date(year, 12, 31), params.as_of))
+        province = service.view("2020", at, TableFilter()).province
+        assert (province["communes_met"], province["products_counted"]) == (met, counted)
 
 
 def test_progress_follows_filters(service, params):
     drinks = service.progress("2020", dataclasses.replace(params, group="Đồ uống", target=1))
-    assert drinks.cumulative[-1] == 1  # P2; P5 is rated 2★
-    assert drinks.target_products == 4
-
-
-def test_published_figures_parse_years_numbers_and_totals():
-    stats = pd.DataFrame(
-        {
-            "area": ["Quảng Nam", "Quang Nam", "Tiên Phước", "Quảng Nam"],
-            "as_of": [
-                "2024-12-26",
-                "2019 round (QĐ 14/QĐ-UBND 03/01/2020)",
-                "2018-2021",
-                "end 2020 (seed)",
-            ],
-            "measure": ["certified total", "rated ≥3★", "rated", "rated ≥3★ 2018-2020"],
-            "value": ["482 (422 3★, 60 4★)", "85 of 95 evaluated", "32 products", "210 (157)"],
-            "source_ids": ["S32", "S01", "S15", "seed"],
-        }
-    ).astype("string")
-    province = published_figures(stats, "Quảng Nam")
-    assert list(province["number"]) == [482, 85, 210]
-    assert list(province["year"]) == [2024, 2019, 2020]
-    assert list(province["kind"]) == ["total", "as_stated", "total"]
-    district = published_figures(stats, "Tien Phuoc")
-    assert (district.loc[0, "year"], district.loc[0, "kind"]) == (2021, "total")
-    assert published_year("20 Dec (2023 or 2024)") == 2023
-    assert published_number("no number") is None
+    assert drinks.products_counted[-1] == 1  # P2; P5 is rated 2★
+    assert drinks.communes_met[-1] == 1
+    assert (
+        service.progress("2020", dataclasses.replace(params, as_of=dt.date(2017, 6, 1))).years == []
+    )
 
 
 def test_text_match_and_sort():
@@ -258,9 +246,7 @@ def test_real_drill_down_adds_up(real_app, real_service):
     for status in ("met", "below", "none"):
         assert int(districts[f"communes_{status}"].sum()) == province[f"communes_{status}"]
     assert int(districts["n_communes"].sum()) == province["communes"] == 241
-    assert int(districts["n_products"].sum()) == (
-        province["products_counted"] - province["products_unplaced"]
-    )
+    assert int(districts["n_products"].sum()) == province["products_counted"]
     for row in districts.itertuples():
         rows = real_service.view("2020", params, TableFilter(district=row.district_code)).communes
         assert len(rows) == row.n_communes

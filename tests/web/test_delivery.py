@@ -3,8 +3,10 @@ lifetimes, data changes, warm-up and the benchmark route."""
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import threading
 
 import pytest
@@ -96,8 +98,24 @@ def test_an_etag_of_another_coding_gets_the_full_body(client):
 
 def test_cache_lifetimes(client):
     assert get(client, PAGE).headers["Cache-Control"] == "no-cache"
-    assert "max-age=60" in get(client, DATA).headers["Cache-Control"]
+    assert get(client, DATA).headers["Cache-Control"] == "no-cache"  # names no data version
     assert "max-age=300" in get(client, STATIC).headers["Cache-Control"]
+
+
+def test_data_urls_of_a_page_name_the_data_version_and_are_kept_for_good(client, tiny_app):
+    version = tiny_app.extensions["geoapp"].store.data_version()
+    page = get(client, PAGE).get_data(as_text=True)
+    urls = set(re.findall(r'"(/api/[^"?]+\?[^"]*)"', page))
+    assert urls, "the page names its data URLs"
+    for url in urls:
+        assert f"v={version}" in url, url
+        assert (
+            "immutable"
+            in get(client, html.unescape(url.replace("\\u0026", "&"))).headers["Cache-Control"]
+        )
+    separator = "&" if "?" in DATA else "?"
+    stale = get(client, f"{DATA}{separator}v=v0000-old")
+    assert stale.headers["Cache-Control"] == "no-cache"
 
 
 def test_repeat_visit_transfers_little(client):

@@ -70,5 +70,24 @@ def test_a_district_opens_the_map_on_it(client):
     html = client.get("/?edition=2020&district=101").get_data(as_text=True)
     assert "[[15.5, 108.0], [15.7, 108.1]]" in html  # the map fits district 101's bounds
     assert '"focus": {"district": "101"}' in html  # and dims the communes outside it
-    assert 'href="/api/map.topopack?edition=2020&amp;district=101"' in html  # preloaded
+    assert 'href="/api/map.topopack?edition=2020&amp;district=101&amp;v=' in html  # preloaded
     assert client.get("/?district=999").status_code == 400
+
+
+def figure(html: str, name: str) -> str:
+    match = re.search(rf'<dd id="figure-{name}">(.*?)</dd>', html, re.S)
+    assert match, name
+    return " ".join(match.group(1).split())
+
+
+def test_the_header_and_legend_of_a_district_show_its_own_figures(client):
+    province = client.get("/?edition=2020").get_data(as_text=True)
+    district = client.get("/?edition=2020&district=101").get_data(as_text=True)
+    assert figure(province, "met").startswith("1 / 4")
+    assert figure(district, "met").startswith("1 / 2")  # 10001 met, 10002 none
+    assert figure(district, "none") == "1"
+    assert 'id="area-heading"' in district and 'id="area-heading"' not in province
+    back = re.search(r'id="province-link" href="([^"]+)"', district).group(1)
+    assert "district" not in back and "edition=2020" in back
+    legend = dict(re.findall(r'data-status="(\w+)">.*?<span class="count">(\d+)</span>', district))
+    assert legend == {"none": "1", "below": "0", "met": "1"}

@@ -271,7 +271,8 @@ def test_xlsx_download_has_one_sheet_per_table_and_frozen_headers(client):
         "province",
         "progress",
         "progress_by_district",
-        "published",
+        "published_totals",
+        "published_other",
         "filters",
     ]
     for sheet in book.worksheets:
