@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from geoapp.config import EDITIONS
+from geoapp.domain.eligibility import PROGRAMME_START
 from geoapp.domain.ocop import PRODUCER_TYPES
 from geoapp.domain.text_safety import strip_control
 
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
 # Product group taxonomies: QĐ 1048/QĐ-TTg (2019) and QĐ 148/QĐ-TTg (2023) -> products column.
 GROUP_TAXONOMIES = {"2019": "group_1048", "2023": "group_148"}
 DEFAULT_GROUP_TAXONOMY = "2023"
-# The OCOP programme started in 2018 (QĐ 490/QĐ-TTg); certificates are not dated before it.
-PROGRAMME_START = dt.date(2018, 1, 1)
 MAX_TEXT_CHARS = 200  # any parameter's text; some have a lower limit of their own
 SHOWN_VALUE_CHARS = 40  # how much of a bad value an error message repeats
 # bbox: degrees (EPSG:4326) around Quảng Nam, with room for the whole of central Vietnam
