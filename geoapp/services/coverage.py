@@ -166,6 +166,7 @@ class CoverageService:
             joined = self._with_district_completeness(joined, districts)
         else:
             districts = pd.DataFrame()
+            joined["completeness_low"] = joined["commune_code"].isin(self._low_2025_communes())
         province = cov.province_summary(coverage, eligibility, params, province_total)
         province["has_illustrative"] = data.has_illustrative
         result = CoverageResult(edition, params, joined, districts, province, counted, eligibility)
@@ -208,6 +209,15 @@ class CoverageService:
         )
         return summary
 
+    def _low_2025_communes(self) -> set[str]:
+        """2025 communes made (in part) of 2020 communes whose district has few of its
+        published products named here (edition 2020's ``completeness_low``)."""
+        result = self.coverage("2020", self.default_params())
+        low = result.communes.loc[result.communes["completeness_low"].fillna(False).astype(bool)]
+        crosswalk = self.store.crosswalk()
+        chosen = crosswalk["old_commune_code"].isin(low["commune_code"])
+        return set(crosswalk.loc[chosen, "new_commune_code"].dropna().astype(str))
+
     @staticmethod
     def _with_district_completeness(
         communes: gpd.GeoDataFrame, districts: pd.DataFrame
@@ -245,7 +255,7 @@ class CoverageService:
                     "completeness_low",
                 ]
             else:
-                columns += ["former_province"]
+                columns += ["former_province", "completeness_low"]
             return payload(feature_collection(result.communes, columns), "application/geo+json")
 
         return self._cached("communes.geojson", edition, params, compute=build)

@@ -46,6 +46,8 @@ COMMUNE_FIELDS = {
         "status",
         "groups",
         "product_names",
+        "district_named",
+        "district_published",
     ],
     "2025": [
         "commune_code",

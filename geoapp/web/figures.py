@@ -35,10 +35,11 @@ def completeness_text(summary: dict[str, Any]) -> str:
     total = summary.get("published_total")
     if total:
         return _(
-            "%(rec)s products named of %(total)s published (%(date)s): %(p)s",
+            "%(rec)s products named of %(total)s published (%(date)s, %(src)s): %(p)s",
             rec=recorded,
             total=total,
             date=summary.get("published_total_as_of") or "",
+            src=summary.get("published_total_sources") or "",
             p=percent(summary.get("completeness_share")),
         )
     return _("%(rec)s products named; no published total for this area", rec=recorded)
@@ -68,3 +69,17 @@ def counted_text(summary: dict[str, Any]) -> str:
         d=summary["products_district_only"],
         u=summary["products_undated_counted"],
     )
+
+
+def reason_sentence(product: dict[str, Any], params: Any) -> str | None:
+    """Why one product of a commune's detail is not counted, with its date or stars."""
+    code = product.get("reason_code")
+    if not code or code == "counted":
+        return None
+    if code == "expired":
+        return _("certificate expired on %(d)s", d=product.get("certificate_expiry") or "")
+    if code == "not_yet_recognised":
+        return _("recognised after %(d)s", d=params.as_of.isoformat())
+    if code == "below_min_stars":
+        return _("rated %(s)s★, below %(m)s★", s=product.get("stars"), m=params.min_stars)
+    return reason_labels()[code]

@@ -294,7 +294,8 @@
         return "<td" + (numeric ? ' class="num"' : "") + ">" + cell(row[name]) + "</td>";
       });
       var selected = row.commune_code === state.commune;
-      return '<tr tabindex="0" data-code="' + esc(row.commune_code) + '"' +
+      return '<tr tabindex="0" data-code="' + esc(row.commune_code) + '" data-status="' +
+        esc(row.status) + '"' +
         (selected ? ' class="selected" aria-selected="true"' : "") + ">" + cells.join("") +
         "</tr>";
     }).join("");
@@ -308,7 +309,7 @@
     section.hidden = state.edition !== "2020";
     var body = document.querySelector("#district-table tbody");
     var allRow = '<tr tabindex="0" data-district=""' + (state.district ? "" : ' class="selected"') +
-      '><td colspan="6"><em>' + esc(L_.all_districts) + "</em></td></tr>";
+      '><td colspan="7"><em>' + esc(L_.all_districts) + "</em></td></tr>";
     body.innerHTML = allRow + coverage.districts.map(function (d) {
       var selected = d.district_code === state.district;
       return '<tr tabindex="0" data-district="' + esc(d.district_code) + '"' +
@@ -318,8 +319,18 @@
           esc(d.n_products_district_only) + ")</small>" : "") +
         '</td><td class="num">' + esc(d.communes_met) + '</td><td class="num">' +
         esc(d.communes_below) + '</td><td class="num">' + esc(d.communes_none) +
-        '</td><td class="num">' + esc(Math.round(d.share_met * 100)) + "%</td></tr>";
+        '</td><td class="num">' + esc(Math.round(d.share_met * 100)) + "%</td>" +
+        namedCell(d) + "</tr>";
     }).join("");
+  }
+
+  /* Products named here of the district's published total ("21 / 27"), marked when low:
+   * there "no product recorded" may well not mean "no product". */
+  function namedCell(d) {
+    var published = d.n_published === null || d.n_published === undefined ? "–" : d.n_published;
+    var low = d.completeness_low ? ' class="num completeness-low" title="' +
+      esc(L_.completeness_low) + '"' : ' class="num"';
+    return "<td" + low + ">" + esc(d.n_named) + " / " + esc(published) + "</td>";
   }
 
   function figure(id, label, value) {
@@ -423,6 +434,35 @@
 
   // -- progress --------------------------------------------------------------------------------
 
+  function progressRows(progress) {
+    return progress.years.map(function (year, i) {
+      return "<tr><td>" + cell(year) + "</td><td>" + cell(progress.dates[i]) +
+        '</td><td class="num">' + cell(progress.communes_met[i]) + " / " +
+        cell(progress.n_communes) + '</td><td class="num">' + cell(progress.products_counted[i]) +
+        '</td><td class="num">' + cell(progress.five_star_counted[i]) + '</td><td class="num">' +
+        cell(progress.new[i]) + "</td></tr>";
+    }).join("");
+  }
+
+  function publishedRows(progress) {
+    return progress.published.map(function (row) {
+      var at = progress.years.indexOf(row.year);
+      return "<tr><td>" + esc(row.area) + "</td><td>" + esc(row.as_of) + "</td><td>" +
+        esc(row.measure) + ": " + esc(row.value) + '</td><td class="num">' + cell(row.number) +
+        '</td><td class="num">' + cell(at < 0 ? null : progress.products_counted[at]) +
+        "</td><td>" + esc(row.source_ids) + "</td></tr>";
+    }).join("");
+  }
+
+  function publishedOtherRows(progress) {
+    // The value as published, not a number read from it: these are not totals.
+    return progress.published_other.map(function (row) {
+      return "<tr><td>" + esc(row.area) + "</td><td>" + esc(row.as_of) + "</td><td>" +
+        esc(row.measure) + "</td><td>" + esc(row.value) + "</td><td>" + esc(row.source_ids) +
+        "</td></tr>";
+    }).join("");
+  }
+
   function loadProgress(gen) {
     var query = queryOf(state, COVERAGE_KEYS.concat(["district"]), true);
     var chart = fetchText(cfg.urls.chart + "?" + query).then(function (svg) {
@@ -430,13 +470,11 @@
     });
     var table = fetchJson(cfg.urls.progress + "?" + query).then(function (progress) {
       if (gen !== generation) return;
-      document.querySelector("#published-table tbody").innerHTML =
-        progress.published.map(function (row) {
-          return "<tr><td>" + esc(row.area) + "</td><td>" + esc(row.as_of) + "</td><td>" +
-            esc(row.measure) + ": " + esc(row.value) + '</td><td class="num">' +
-            cell(row.number) + '</td><td class="num">' + cell(row.recorded_cumulative) +
-            "</td><td>" + esc(row.source_ids) + "</td></tr>";
-        }).join("");
+      document.querySelector("#progress-table tbody").innerHTML = progressRows(progress);
+      document.querySelector("#published-table tbody").innerHTML = publishedRows(progress);
+      document.querySelector("#published-other-table tbody").innerHTML =
+        publishedOtherRows(progress);
+      document.getElementById("published-other").hidden = !progress.published_other.length;
       document.getElementById("progress-note").textContent = progress.undated
         ? L_.undated_note.replace("{n}", progress.undated) : "";
     });

@@ -26,11 +26,23 @@ def test_coverage_map_draws_all_communes_and_legend(page, live_server):
     legend = page.locator("section.legend")
     assert legend.is_visible()
     assert legend.locator("li.legend-item").count() == 3
+    assert "no product recorded" in legend.inner_text().lower()
     assert page.locator(".leaflet-marker-icon.outlet-icon").count() >= 1
     assert page.locator(".leaflet-control-attribution").inner_text().count("dvhcvn") == 1
     assert problems == []
     SCREENSHOT.parent.mkdir(exist_ok=True)
     page.screenshot(path=str(SCREENSHOT))
+
+
+def test_communes_of_districts_with_few_named_products_are_hatched(page, live_server, real_client):
+    page.goto(live_server.url + "/?lang=en")
+    page.wait_for_selector("body[data-map-ready=true]", timeout=30_000)
+    features = real_client.get("/api/communes.geojson?edition=2020").get_json()["features"]
+    low = sum(1 for f in features if f["properties"]["completeness_low"])
+    assert low > 0, "the data has districts with few named products"
+    assert page.locator("path.completeness-hatch").count() == low
+    assert page.locator("pattern#ocop-completeness-hatch").count() == 1
+    assert page.locator("#legend-completeness-low").is_visible()
 
 
 def test_commune_tooltip_shows_name_and_count(page, live_server):

@@ -9,7 +9,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from geoapp.render.literal_text import literal_metadata, literal_texts
-from geoapp.render.progress_chart import ProgressChart, render_progress_svg
+from geoapp.render.progress_chart import Panel, Point, ProgressChart, Series, render_progress_svg
 
 
 def test_every_text_of_a_figure_is_drawn_literally():
@@ -35,16 +35,9 @@ def test_metadata_loses_control_characters_only():
 
 
 def test_progress_chart_svg_stays_valid_xml_with_control_characters():
-    chart = ProgressChart(
-        title="Huyện\x0b Tây $x^2$ <b>",
-        years=(2023, 2024),
-        new=(1, 2),
-        cumulative=(1, 3),
-        valid=(1, 3),
-        target=4,
-        published=(),
-        labels=(("axis", "Products\x00"), ("target", "Target\x1b")),
-    )
-    root = ET.fromstring(render_progress_svg(chart))
+    series = Series("met", "Communes\x00 met $x^2$", (Point(2023, 1, "n\x07ote"), Point(2024, 3)))
+    panel = Panel("met", "Huyện\x0b Tây <b>", (series,), target=4, target_label="Target\x1b")
+    chart = ProgressChart(title="Huyện\x0b Tây $x^2$ <b>", desc="d\x00", panels=(panel,))
+    root = ET.fromstring(render_progress_svg(chart))  # would fail on a control character
     texts = [node.text or "" for node in root.iter()]
     assert "Huyện Tây $x^2$ <b>" in texts
