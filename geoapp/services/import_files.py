@@ -226,34 +226,76 @@ def read_csv_table(
 # -- XLSX ---------------------------------------------------------------------------------------
 
 
+# A DTD is how XML declares entities (billion laughs, external files). Excel never writes one.
+# openpyxl parses sheets with defusedxml, but other parts with lxml when lxml is installed
+# (without resolving entities): refusing any DTD up front keeps one rule whatever is installed.
+_DTD_MARKERS = tuple(
+    marker.encode(encoding)
+    for marker in ("<!DOCTYPE", "<!ENTITY")
+    for encoding in ("utf-8", "utf-16-le", "utf-16-be")
+)
+_UNSAFE_XML = (
+    "the workbook's XML declares entities or a DTD (refused: they can expand without "
+    "bound or read other files); save it again from Excel or LibreOffice",
+    "XML trong tệp khai báo thực thể hoặc DTD (bị từ chối vì lý do an toàn); hãy lưu "
+    "lại tệp bằng Excel hoặc LibreOffice",
+)
+
+
+def _damaged(exc: Exception) -> FileRefused:
+    return FileRefused(
+        f"not a readable .xlsx workbook (not a zip archive: {exc})",
+        "không đọc được tệp .xlsx (không phải tệp nén zip)",
+        "bad_file",
+    )
+
+
+def _scan_for_dtd(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo]) -> None:
+    """Refuse a member that declares a DTD (read in chunks: sizes are bounded already)."""
+    for member in members:
+        if member.is_dir():
+            continue
+        with archive.open(member) as stream:
+            tail = b""
+            while chunk := stream.read(MB):
+                window = tail + chunk
+                if any(marker in window for marker in _DTD_MARKERS):
+                    raise FileRefused(*_UNSAFE_XML, "unsafe_xml")
+                tail = window[-32:]
+
+
 def check_xlsx_archive(data: bytes, limits: ReadLimits = DEFAULT_LIMITS) -> None:
     """Refuse a workbook whose zip members would expand beyond the limits, before any XML is
-    parsed. The sizes in the zip directory bound what is read: Python's zipfile stops at the
-    declared size of a member (and fails its CRC check if the data was longer)."""
+    parsed, or whose XML declares a DTD. The sizes in the zip directory bound what is read:
+    Python's zipfile stops at the declared size of a member (and fails its CRC check if the
+    data was longer)."""
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            members = archive.infolist()
+        archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
-        raise FileRefused(
-            f"not a readable .xlsx workbook (not a zip archive: {exc})",
-            "không đọc được tệp .xlsx (không phải tệp nén zip)",
-            "bad_file",
-        ) from None
-    if len(members) > limits.max_xlsx_members:
-        raise FileRefused(
-            f"the workbook has {len(members):,} parts (at most {limits.max_xlsx_members:,})",
-            f"tệp có {len(members):,} phần (tối đa {limits.max_xlsx_members:,})",
-            "file_too_large",
-        )
-    expanded = sum(member.file_size for member in members)
-    if expanded > limits.max_xlsx_bytes:
-        raise FileRefused(
-            f"the workbook would expand to {_mb(expanded)} when unpacked (at most "
-            f"{_mb(limits.max_xlsx_bytes)}): far more than an OCOP list, or a zip bomb",
-            f"tệp .xlsx khi giải nén sẽ có {_mb(expanded)} (tối đa "
-            f"{_mb(limits.max_xlsx_bytes)}): quá lớn hoặc là tệp nén độc hại",
-            "file_too_large",
-        )
+        raise _damaged(exc) from None
+    with archive:
+        members = archive.infolist()
+        if len(members) > limits.max_xlsx_members:
+            raise FileRefused(
+                f"the workbook has {len(members):,} parts (at most {limits.max_xlsx_members:,})",
+                f"tệp có {len(members):,} phần (tối đa {limits.max_xlsx_members:,})",
+                "file_too_large",
+            )
+        expanded = sum(member.file_size for member in members)
+        if expanded > limits.max_xlsx_bytes:
+            raise FileRefused(
+                f"the workbook would expand to {_mb(expanded)} when unpacked (at most "
+                f"{_mb(limits.max_xlsx_bytes)}): far more than an OCOP list, or a zip bomb",
+                f"tệp .xlsx khi giải nén sẽ có {_mb(expanded)} (tối đa "
+                f"{_mb(limits.max_xlsx_bytes)}): quá lớn hoặc là tệp nén độc hại",
+                "file_too_large",
+            )
+        try:
+            _scan_for_dtd(archive, members)
+        except (FileRefused, MemoryError):
+            raise
+        except Exception as exc:  # a damaged zip raises many types (CRC, seek, zlib, ...)
+            raise _damaged(exc) from None
 
 
 def _xml_refusal(exc: Exception, sheet: str = "") -> FileRefused:
@@ -265,14 +307,7 @@ def _xml_refusal(exc: Exception, sheet: str = "") -> FileRefused:
     exc = chain[-1]
     kind = type(exc).__name__
     if kind in {"EntitiesForbidden", "DTDForbidden", "ExternalReferenceForbidden"}:
-        return FileRefused(
-            "the workbook's XML declares entities or a DTD (refused: they can expand without "
-            "bound or read other files); save it again from Excel or LibreOffice",
-            "XML trong tệp khai báo thực thể hoặc DTD (bị từ chối vì lý do an toàn); hãy lưu "
-            "lại tệp bằng Excel hoặc LibreOffice",
-            "unsafe_xml",
-            sheet,
-        )
+        return FileRefused(*_UNSAFE_XML, "unsafe_xml", sheet)
     if kind == "ParseError" or isinstance(exc, SyntaxError):
         return FileRefused(
             f"not a readable .xlsx workbook: malformed XML ({exc})",

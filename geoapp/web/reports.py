@@ -26,9 +26,9 @@ from geoapp.web.api import send_payload
 from geoapp.web.pages import coverage_map_config, map_labels, status_labels
 from geoapp.web.params import (
     BadParameter,
-    parse_bbox,
     parse_coverage_query,
     parse_int,
+    parse_region_bbox,
     parse_text,
 )
 from geoapp.web.planner import planner_service
@@ -88,7 +88,7 @@ def report_request(args: Mapping[str, str]) -> ReportRequest:
         if district is not None and service.commune_district(commune) != district:
             raise BadParameter("commune", commune, f"not in district {district}")
     params = state.coverage.default_params(**overrides)
-    return ReportRequest(edition, params, district, commune, parse_bbox(args))
+    return ReportRequest(edition, params, district, commune, parse_region_bbox(args))
 
 
 def filter_args(args: Mapping[str, str]) -> dict[str, str]:

@@ -4,8 +4,10 @@ and the data served is unchanged."""
 
 from __future__ import annotations
 
+import io
 import time
 import tracemalloc
+import zipfile
 
 import openpyxl
 import pytest
@@ -97,11 +99,38 @@ def test_one_long_string_repeated_in_many_cells_stops_at_the_text_budget(service
 
 @pytest.mark.parametrize("where", ["shared", "sheet"])
 @pytest.mark.parametrize("prolog", [hostile.BILLION_LAUGHS, hostile.XXE], ids=["laughs", "xxe"])
-def test_xml_entities_are_refused_by_defusedxml(service, where, prolog):
-    assert openpyxl.DEFUSEDXML  # openpyxl parses with defusedxml (pinned in requirements.txt)
+def test_xml_entities_are_refused(service, where, prolog):
     (error,), seconds, _ = refused(service, "entities.xlsx", hostile.entity_xlsx(where, prolog))
     assert error.code == "unsafe_xml" and "declares entities" in error.en
     assert "root:" not in error.en and seconds < 2
+
+
+@pytest.mark.parametrize("where", ["shared", "sheet"])
+def test_openpyxl_itself_parses_sheets_with_defusedxml(where):
+    # the second line of defence, behind the importer's own refusal of any DTD
+    assert openpyxl.DEFUSEDXML  # defusedxml is pinned in requirements.txt
+    data = hostile.entity_xlsx(where, hostile.BILLION_LAUGHS)
+    with pytest.raises(Exception) as caught:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        for sheet in book.worksheets:
+            list(sheet.iter_rows(values_only=True))
+    chain = [caught.value, caught.value.__cause__, caught.value.__context__]
+    assert any(type(e).__name__ == "EntitiesForbidden" for e in chain), chain
+
+
+def test_a_dtd_in_any_part_is_refused_even_where_openpyxl_uses_lxml(service):
+    # workbook.xml is parsed by lxml (entities not resolved) when lxml is installed
+    data = hostile.raw_xlsx(hostile.sheet_xml([hostile.inline_row(hostile.HEADER)]))
+    patched = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as source, zipfile.ZipFile(patched, "w") as target:
+        for info in source.infolist():
+            content = source.read(info.filename)
+            if info.filename == "xl/workbook.xml":
+                content = content.replace(b"<workbook", hostile.XXE.split("\n", 1)[1].encode()
+                                          + b"<workbook", 1)  # fmt: skip
+            target.writestr(info.filename, content)
+    (error,), _, _ = refused(service, "dtd.xlsx", patched.getvalue())
+    assert error.code == "unsafe_xml"
 
 
 def test_malformed_xml_is_a_clear_error(service):
