@@ -106,17 +106,24 @@ HOSTILE_QUERIES = [
 
 def route_paths(app) -> list[str]:
     """A concrete path for every GET route of the app (path parameters filled in)."""
-    samples = {"code": ["10001", "x" * 3000], "fmt": [*DOWNLOADS, "exe"]}
+    samples = {
+        "code": ["10001", "x" * 3000],
+        "fmt": [*DOWNLOADS, "exe"],
+        "collection_id": ["communes_2020", "x" * 300],
+        "feature_id": ["10001", "%00" * 50],
+    }
     paths = []
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":
             continue
-        if not rule.arguments:
-            paths.append(rule.rule)
-            continue
-        (argument,) = rule.arguments
-        for value in samples[argument]:
-            paths.append(rule.rule.replace(f"<{argument}>", value))
+        filled = [rule.rule]
+        for argument in rule.arguments:
+            filled = [
+                path.replace(f"<{argument}>", value)
+                for path in filled
+                for value in samples[argument]
+            ]
+        paths.extend(filled)
     return paths
 
 
