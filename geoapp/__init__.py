@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from geoapp.config import PROJECT_ROOT, Settings, load_settings
 
 if TYPE_CHECKING:
     from geoapp.services.coverage import CoverageService
+    from geoapp.services.visitors import VisitorService
     from geoapp.storage.base import Store
 
 
@@ -22,12 +24,14 @@ class AppState:
     settings: Settings
     store: Store
     coverage: CoverageService
+    visitors: VisitorService
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app. ``config`` overrides settings (keys as in ``geoapp.config.Settings``)."""
     from geoapp import cli, i18n
     from geoapp.services.coverage import CoverageService
+    from geoapp.services.visitors import VisitorService
     from geoapp.storage import FileStore
     from geoapp.web import register_blueprints
 
@@ -40,7 +44,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(TESTING=settings.testing, SECRET_KEY=settings.secret_key or None)
     app.json.ensure_ascii = False
     store = FileStore(settings.data_dir, settings.ocop_versions_dir)
-    app.extensions["geoapp"] = AppState(settings, store, CoverageService(store, settings))
+    coverage = CoverageService(store, settings)
+    # Visitors see certificates judged at today's date (tests replace ``visitors.today``).
+    visitors = VisitorService(store, settings, coverage, today=dt.date.today)
+    app.extensions["geoapp"] = AppState(settings, store, coverage, visitors)
     i18n.init(app)
     register_blueprints(app)
     cli.register(app)
