@@ -38,7 +38,12 @@ from geoapp.domain.ocop import (
     OcopData,
     empty_candidates,
 )
-from geoapp.storage.base import DataMissingError, Detail
+from geoapp.storage.base import (
+    REBUILD_BOUNDARIES,
+    REBUILD_OCOP,
+    DataMissingError,
+    Detail,
+)
 from geoapp.storage.versions import VersionStore
 
 OCOP_FILES = (
@@ -96,11 +101,17 @@ def boundary_file(boundaries_dir: Path, layer: str, detail: Detail) -> Path:
 def read_ocop_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     """Read one OCOP table with codes and ids kept as text and missing cells as ``<NA>``."""
     if not path.exists():
-        raise DataMissingError(f"{path} is missing: run `flask --app wsgi ocop build`")
+        raise DataMissingError(
+            f"{path} is missing: run `flask --app wsgi ocop build`",
+            f"the OCOP table {path.name} is missing: {REBUILD_OCOP}",
+        )
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataMissingError(f"{path} lacks column(s): {', '.join(missing)}")
+        raise DataMissingError(
+            f"{path} lacks column(s): {', '.join(missing)}",
+            f"the OCOP table {path.name} lacks column(s) {', '.join(missing)}: {REBUILD_OCOP}",
+        )
     frame = frame.astype("string")
     if columns:
         for column in PROVENANCE_COLUMNS:
@@ -251,9 +262,17 @@ class FileStore:
     def _read_layer(self, layer: str, detail: Detail) -> gpd.GeoDataFrame:
         path = boundary_file(self.boundaries_dir, layer, detail)
         if not path.exists():
-            message = f"{path} is missing: run `flask --app wsgi boundaries build`"
-            raise DataMissingError(message) from None
-        return gpd.read_parquet(path)
+            raise DataMissingError(
+                f"{path} is missing: run `flask --app wsgi boundaries build`",
+                f"the boundary layer {path.stem} is missing: {REBUILD_BOUNDARIES}",
+            )
+        try:
+            return gpd.read_parquet(path)
+        except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+            raise DataMissingError(
+                f"{path} is unreadable: {exc}",
+                f"the boundary layer {path.stem} is unreadable: {REBUILD_BOUNDARIES}",
+            ) from exc
 
     def communes(self, edition: str, detail: Detail = "full") -> gpd.GeoDataFrame:
         return self._cached(
@@ -270,7 +289,8 @@ class FileStore:
             path = self.boundaries_dir / "crosswalk_2020_2025.csv"
             if not path.exists():
                 raise DataMissingError(
-                    f"{path} is missing: run `flask --app wsgi boundaries build`"
+                    f"{path} is missing: run `flask --app wsgi boundaries build`",
+                    f"the boundary crosswalk {path.name} is missing: {REBUILD_BOUNDARIES}",
                 )
             return pd.read_csv(path, dtype={c: str for c in CODE_COLUMNS})
 
