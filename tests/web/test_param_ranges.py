@@ -4,6 +4,7 @@ range; no route, given hostile values, answers 5xx, takes long or shows a server
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 import pytest
@@ -110,6 +111,10 @@ def route_paths(app) -> list[str]:
         "fmt": [*DOWNLOADS, "exe"],
         "collection_id": ["communes_2020", "x" * 300],
         "feature_id": ["10001", "%00" * 50],
+        "edition": ["2020", "x" * 300],
+        "z": ["6", "99"],
+        "x": ["51"],
+        "y": ["29", "999999"],
     }
     paths = []
     for rule in app.url_map.iter_rules():
@@ -117,10 +122,9 @@ def route_paths(app) -> list[str]:
             continue
         filled = [rule.rule]
         for argument in rule.arguments:
+            placeholder = re.compile(rf"<(?:[\w()]+:)?{argument}>")
             filled = [
-                path.replace(f"<{argument}>", value)
-                for path in filled
-                for value in samples[argument]
+                placeholder.sub(value, path) for path in filled for value in samples[argument]
             ]
         paths.extend(filled)
     return paths
