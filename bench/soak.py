@@ -63,7 +63,8 @@ def _pdf(r: random.Random) -> str:
 # (kind, weight, path maker)
 MIX = (
     ("map", 10, lambda r: f"/?edition={_edition(r)}"),
-    ("api", 6, lambda r: f"/api/map.topopack?edition={_edition(r)}"),
+    ("api", 3, lambda r: f"/api/boundaries.topojson?edition={_edition(r)}"),
+    ("api", 3, lambda r: f"/api/coverage/status.json?edition={_edition(r)}"),
     ("api", 4, lambda r: f"/api/communes.geojson?target={r.randint(1, 5)}"),
     ("api", 4, lambda r: f"/api/coverage/summary?min_stars={r.randint(3, 5)}"),
     ("api", 4, lambda r: f"/api/coverage?status=all&target={r.randint(1, 3)}"),

@@ -12,8 +12,20 @@ from geoapp.domain.ocop import OcopData
 Detail = Literal["full", "display"]
 
 
+REBUILD_BOUNDARIES = "rebuild it with `make data` (or `flask --app wsgi boundaries build`)"
+REBUILD_OCOP = "rebuild it with `make ocop-data` (or `flask --app wsgi ocop build`)"
+
+
 class DataMissingError(RuntimeError):
-    """A data file the service needs has not been built or is unreadable."""
+    """A data file the service needs has not been built or is unreadable.
+
+    ``str(exc)`` (for logs) names the file's path; ``public`` says what is missing and how to
+    rebuild it without any server path, for responses.
+    """
+
+    def __init__(self, message: str, public: str = "") -> None:
+        super().__init__(message)
+        self.public = public or f"a data file is missing or unreadable: {REBUILD_BOUNDARIES}"
 
 
 class Store(Protocol):
@@ -21,6 +33,11 @@ class Store(Protocol):
 
     def data_version(self) -> str:
         """A short string that changes whenever any data the store serves changes."""
+        ...
+
+    def boundary_version(self) -> str:
+        """The boundary build's version: changes only when the boundaries change (not on an
+        import of OCOP records)."""
         ...
 
     def communes(self, edition: str, detail: Detail = "full") -> gpd.GeoDataFrame:

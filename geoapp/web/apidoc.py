@@ -113,9 +113,6 @@ SEARCH = (
     LIMIT,
     LANG,
 )
-CELL = Param(
-    "cell", {"type": "string", "pattern": r"^-?[0-9]{1,3},-?[0-9]{1,3}$"}, "Map cell x,y", True
-)
 
 
 def object_schema(*required: str, **properties: Any) -> dict[str, Any]:

@@ -38,8 +38,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DataMissingError)
     def data_missing(exc: DataMissingError):
-        log.error("data missing: %s", exc)
-        return error_response(503, "data not available", str(exc))
+        log.error("data missing: %s", exc)  # the path goes to the log, never to the client
+        return error_response(503, "data not available", exc.public)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
