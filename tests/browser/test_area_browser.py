@@ -115,7 +115,7 @@ def test_vector_tiles_of_the_real_communes_are_hatched_and_tell_the_districts_da
         )
         page.wait_for_selector("body[data-map-ready=true]", timeout=30_000)
         page.wait_for_function(
-            "document.querySelectorAll('path.completeness-hatch').length > 0", timeout=20_000
+            "() => document.querySelectorAll('path.completeness-hatch').length > 0", timeout=20_000
         )
         assert page.locator("pattern#ocop-completeness-hatch").count() == 1
         assert page.locator("path.commune-shape").count() > 0
