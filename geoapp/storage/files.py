@@ -110,6 +110,26 @@ def points_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
 
 
+def read_ocop_dir(ocop_dir: Path) -> OcopData:
+    """The OCOP tables of one version folder (the PostGIS store reads its copies the same way)."""
+    products = read_ocop_csv(ocop_dir / "products.csv", PRODUCT_COLUMNS)
+    products["stars"] = pd.to_numeric(products["stars"], errors="coerce").astype("Int64")
+    products["recognition_year"] = pd.to_numeric(
+        products["recognition_year"], errors="coerce"
+    ).astype("Int64")
+    producers = points_frame(read_ocop_csv(ocop_dir / "producers.csv", PRODUCER_COLUMNS))
+    outlets = points_frame(read_ocop_csv(ocop_dir / "outlets.csv", OUTLET_COLUMNS))
+    stats = read_ocop_csv(ocop_dir / "province_stats.csv", ())
+    return OcopData(products, producers, outlets, stats)
+
+
+def read_crosswalk(path: Path) -> pd.DataFrame:
+    """The 2020 -> 2025 crosswalk CSV with its code columns kept as text."""
+    if not path.exists():
+        raise DataMissingError(f"{path} is missing: run `flask --app wsgi boundaries build`")
+    return pd.read_csv(path, dtype={c: str for c in CODE_COLUMNS})
+
+
 class FileStore:
     """Reads the processed files under ``data_dir``; one instance per app."""
 
@@ -230,26 +250,9 @@ class FileStore:
         )
 
     def crosswalk(self) -> pd.DataFrame:
-        def load() -> pd.DataFrame:
-            path = self.boundaries_dir / "crosswalk_2020_2025.csv"
-            if not path.exists():
-                raise DataMissingError(
-                    f"{path} is missing: run `flask --app wsgi boundaries build`"
-                )
-            return pd.read_csv(path, dtype={c: str for c in CODE_COLUMNS})
-
-        return self._cached(("crosswalk",), load)
+        return self._cached(
+            ("crosswalk",), lambda: read_crosswalk(self.boundaries_dir / "crosswalk_2020_2025.csv")
+        )
 
     def ocop(self) -> OcopData:
-        def load(ocop_dir: Path) -> OcopData:
-            products = read_ocop_csv(ocop_dir / "products.csv", PRODUCT_COLUMNS)
-            products["stars"] = pd.to_numeric(products["stars"], errors="coerce").astype("Int64")
-            products["recognition_year"] = pd.to_numeric(
-                products["recognition_year"], errors="coerce"
-            ).astype("Int64")
-            producers = points_frame(read_ocop_csv(ocop_dir / "producers.csv", PRODUCER_COLUMNS))
-            outlets = points_frame(read_ocop_csv(ocop_dir / "outlets.csv", OUTLET_COLUMNS))
-            stats = read_ocop_csv(ocop_dir / "province_stats.csv", ())
-            return OcopData(products, producers, outlets, stats)
-
-        return self._cached(("ocop",), load)
+        return self._cached(("ocop",), read_ocop_dir)
