@@ -38,3 +38,9 @@ class Store(Protocol):
     def ocop(self) -> OcopData:
         """Products, producers, outlets and published statistics."""
         ...
+
+    def communes_covering(self, edition: str, kind: str = "producer") -> pd.Series:
+        """Code of the commune of ``edition`` (full detail) covering each point of ``kind``
+        ("producer" or "outlet"), indexed by the point's row in ``ocop()``; points in no
+        commune are left out. A point on a shared edge goes to the smaller code."""
+        ...

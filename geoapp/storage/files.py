@@ -256,3 +256,10 @@ class FileStore:
 
     def ocop(self) -> OcopData:
         return self._cached(("ocop",), read_ocop_dir)
+
+    def communes_covering(self, edition: str, kind: str = "producer") -> pd.Series:
+        from geoapp.domain.coverage import locate_points
+
+        data = self.ocop()
+        points = (data.producers if kind == "producer" else data.outlets).geometry
+        return locate_points(points, self.communes(edition), "commune_code").dropna()

@@ -183,15 +183,16 @@ class PostgisStore:
 
     def communes_covering(self, edition: str, kind: str = "producer") -> pd.Series:
         """Commune code (of ``edition``, full detail) covering each point of ``kind`` of the
-        version served, by place id; a point in no commune is left out. ``ST_Covers`` counts a
-        point on a shared edge in the first commune by order, as ``locate_points`` does."""
+        version served, by the point's row; a point in no commune is left out. ``ST_Covers``
+        on the GiST index; a point on a shared edge goes to the smaller code (byte order), as
+        ``domain.coverage.locate_points`` decides."""
         state = self._state()
         with self.db.connection() as conn:
             rows = conn.execute(
-                "SELECT DISTINCT ON (p.ord) p.place_id, f.code FROM ocop_places p"
+                "SELECT DISTINCT ON (p.ord) p.ord, f.code FROM ocop_places p"
                 " JOIN boundary_features f ON f.load_id = %s AND f.layer = %s"
                 "  AND f.detail = 'full' AND ST_Covers(f.geom, p.geom)"
-                " WHERE p.version_id = %s AND p.kind = %s ORDER BY p.ord, f.ord",
+                ' WHERE p.version_id = %s AND p.kind = %s ORDER BY p.ord, f.code COLLATE "C"',
                 (state.load_id, f"communes_{edition}", state.version_id, kind),
             ).fetchall()
         return pd.Series(
