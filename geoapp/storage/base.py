@@ -16,6 +16,10 @@ class DataMissingError(RuntimeError):
     """A data file the service needs has not been built or is unreadable."""
 
 
+class StoreUnavailableError(DataMissingError):
+    """The database cannot be reached now (the service answers 503 and retries by itself)."""
+
+
 class Store(Protocol):
     """Read access to one data version of boundaries and OCOP records (all EPSG:4326)."""
 

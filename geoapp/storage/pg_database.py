@@ -12,18 +12,16 @@ import contextlib
 import logging
 import os
 import threading
+import time
 from collections.abc import Iterator
 
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from geoapp.storage.base import DataMissingError
+from geoapp.storage.base import DataMissingError, StoreUnavailableError
 
+__all__ = ["Database", "StoreUnavailableError", "redact"]
 log = logging.getLogger(__name__)
-
-
-class StoreUnavailableError(DataMissingError):
-    """The database cannot be reached now (the service answers 503 and retries by itself)."""
 
 
 def redact(url: str) -> str:
@@ -51,6 +49,7 @@ class Database:
         statement_timeout_s: float = 10.0,
         wait_s: float = 1.5,
         max_size: int = 4,
+        fail_fast_s: float = 1.0,
     ) -> None:
         self.url = url
         self.schema = schema
@@ -70,6 +69,9 @@ class Database:
             "keepalives_interval": 5,
             "keepalives_count": 2,
         }
+        self.fail_fast_s = fail_fast_s
+        self._down_until = 0.0
+        self._down_reason = ""
         self._pool: ConnectionPool | None = None
         self._pid: int | None = None
         self._lock = threading.Lock()
@@ -93,22 +95,32 @@ class Database:
                 self._pid = os.getpid()
             return self._pool
 
+    def _unavailable(self, reason: str) -> StoreUnavailableError:
+        # For a moment after a failure every caller fails at once instead of waiting wait_s
+        # for the pool again: no worker piles up behind a dead database.
+        self._down_until = time.monotonic() + self.fail_fast_s
+        self._down_reason = reason
+        return StoreUnavailableError(
+            f"the database ({redact(self.url)}) is not reachable: {reason};"
+            " the service retries by itself"
+        )
+
     @contextlib.contextmanager
     def connection(self) -> Iterator[psycopg.Connection]:
         """A pooled connection in a transaction (committed on success, rolled back on error)."""
+        if time.monotonic() < self._down_until:
+            raise StoreUnavailableError(
+                f"the database ({redact(self.url)}) is not reachable: {self._down_reason};"
+                " the service retries by itself"
+            )
         try:
             with self._get_pool().connection(timeout=self.wait_s) as conn:
                 yield conn
         except PoolTimeout as exc:
-            raise StoreUnavailableError(
-                f"the database ({redact(self.url)}) is not reachable: no connection within"
-                f" {self.wait_s:g} s; the service retries by itself"
-            ) from exc
+            raise self._unavailable(f"no connection within {self.wait_s:g} s") from exc
         except psycopg.OperationalError as exc:
-            raise StoreUnavailableError(
-                f"the database ({redact(self.url)}) is not reachable: {exc.sqlstate or ''}"
-                f" {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}".strip()
-            ) from exc
+            text = str(exc).strip()
+            raise self._unavailable(text.splitlines()[0] if text else type(exc).__name__) from exc
         except psycopg.errors.UndefinedTable as exc:
             raise DataMissingError(
                 f"the database has no geoapp tables in schema {self.schema}:"
