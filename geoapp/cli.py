@@ -233,7 +233,8 @@ def db_upgrade(revision: str) -> None:
 
 
 @db_cli.command("load")
-def db_load() -> None:
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
+def db_load(if_empty: bool) -> None:
     """Load data/boundaries and the OCOP version the file store serves now, then switch."""
     from geoapp.storage import FileStore, pg_schema
     from geoapp.storage.pg_database import StoreUnavailableError
@@ -241,7 +242,9 @@ def db_load() -> None:
     settings = _settings()
     files = FileStore(settings.data_dir, settings.ocop_versions_dir)
     try:
-        summary = pg_schema.load(_database(), settings.boundaries_dir, files.current_ocop_dir())
+        summary = pg_schema.load(
+            _database(), settings.boundaries_dir, files.current_ocop_dir(), if_empty=if_empty
+        )
     except (StoreUnavailableError, FileNotFoundError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(summary)

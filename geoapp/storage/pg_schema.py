@@ -120,12 +120,18 @@ def _served_texts(cur) -> dict[str, str] | None:
     return {name: text for name, text in rows} if rows else None
 
 
-def load(db: Database, boundaries_dir: Path, ocop_dir: Path) -> str:
-    """Load a boundary build and an OCOP folder in one transaction; returns a summary."""
+def load(db: Database, boundaries_dir: Path, ocop_dir: Path, *, if_empty: bool = False) -> str:
+    """Load a boundary build and an OCOP folder in one transaction; returns a summary.
+
+    ``if_empty``: do nothing when the database already serves data (``make run`` loads the
+    first time only, so it never replaces what was imported into the database since).
+    """
     texts = _ocop_texts(Path(ocop_dir))
     with db.direct() as conn, conn.cursor() as cur:
         cur.execute("SELECT boundary_load FROM app_state FOR UPDATE")
         previous = cur.fetchone()[0]
+        if if_empty and previous is not None:
+            return f"the database already serves boundary load {previous}: nothing loaded"
         load_id = _insert_boundaries(cur, Path(boundaries_dir))
         served = _served_texts(cur)
         cur.execute("SELECT v.name FROM app_state s LEFT JOIN ocop_versions v"
