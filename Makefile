@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export GEOAPP_BOUNDARY_SOURCES := $(BOUNDARY_SOURCES)
 
-.PHONY: run db dev test lint format bench setup data ocop-data chromium clean translations messages
+.PHONY: run db dev test lint format bench setup data ocop-data chromium gdal clean translations messages
 
 setup: $(VENV)/.installed static/vendor/.installed data translations
 
@@ -67,6 +67,11 @@ chromium:
 	@command -v /usr/bin/chromium >/dev/null || { \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; }
 
+# GDAL's command-line clients (ogrinfo, ogr2ogr): the tests read /ogc with them (issue 15).
+gdal:
+	@command -v ogrinfo >/dev/null || { \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gdal-bin; }
+
 # Benchmark (issue 7): wrk from Debian, the naive page's packages (mapclassify for explore(),
 # its CDN assets from npm), then bench/run_bench.py: a table and bench/results/latest.json.
 bench: setup chromium bench/results/.installed
@@ -79,7 +84,7 @@ bench/results/.installed: bench/requirements.txt bench/package.json | $(VENV)/.i
 	npm install --prefix bench --no-audit --no-fund --silent
 	mkdir -p bench/results && touch $@
 
-test: setup chromium
+test: setup chromium gdal
 	$(BIN)/ruff check geoapp tests bench
 	$(BIN)/ruff format --check geoapp tests bench
 	$(BIN)/pytest

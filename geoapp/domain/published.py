@@ -22,7 +22,8 @@ STATS_COLUMNS = ["area", "as_of", "measure", "value", "source_ids"]
 _RANGE = re.compile(r"(?<!\d)(20\d\d)\s*[-–]\s*(20\d\d)(?!\d)")
 _YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 _ISO_DAY = re.compile(r"(?<!\d)(20\d\d)-(\d\d)(?:-(\d\d))?(?!\d)")
-_NUMBER = re.compile(r"(?<![\d.])(\d+)(?![\d.])")
+# A whole number: not part of a decimal ("4.5"), but it may end a sentence ("110. KH 1992").
+_NUMBER = re.compile(r"(?<![\d.])(\d+)(?!\d|\.\d)")
 _BY_LEVEL = re.compile(r"^\s*(\d+)\s+\w+-star\s*\+\s*(\d+)\s+\w+-star\s*$")
 _TOTAL_MEASURE = re.compile(r"total|(?<!\d)20\d\d\s*[-–]\s*20\d\d", re.IGNORECASE)
 _TOTAL_AS_OF = re.compile(r"^\s*(?:by|end)\b|(?<!\d)20\d\d\s*[-–]\s*20\d\d(?!\d)", re.IGNORECASE)

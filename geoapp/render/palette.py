@@ -23,3 +23,16 @@ GROUP_COLOURS = {
     "Dịch vụ du lịch cộng đồng, du lịch sinh thái và điểm du lịch": "#0072B2",
 }
 OTHER_GROUP_COLOUR = "#7f7f7f"
+
+# The progress chart: one colour and one marker shape per series, and text labels on every
+# point, so no series is told apart by colour alone. Purple and orange from PuOr, black.
+PROGRESS_COLOURS = {
+    "communes_met": STATUS_COLOURS["met"],
+    "five_star_counted": "#b35806",
+    "products_counted": STATUS_COLOURS["met"],
+    "published": "#1a1a1a",
+    "target": "#1a1a1a",
+    "grid": "#dddddd",
+    "axis": "#333333",
+    "note": "#444444",
+}

@@ -55,6 +55,11 @@ def font(size: float, bold: bool = False) -> FontProperties:
     return FontProperties(fname=str(FONT_BOLD if bold else FONT_REGULAR), size=size)
 
 
+# Communes of districts with few of their published products named (as on the web map).
+HATCH = "////"
+HATCH_COLOUR = "#4d4d4d"
+
+
 @dataclasses.dataclass(frozen=True)
 class LegendEntry:
     """One coverage class in the legend: its status key, text and number of communes."""
@@ -91,6 +96,7 @@ class StaticMapSpec:
     district_label: str = "District boundary"
     outside_label: str | None = None
     highlight: str | None = None
+    hatch_label: str | None = None  # legend text of the hatched (low completeness) communes
 
 
 @dataclasses.dataclass(frozen=True)
@@ -238,6 +244,13 @@ def draw_map(
             linestyle=styles,
             zorder=2,
         )
+        if spec.hatch_label and "completeness_low" in inside.columns:
+            low = inside.loc[inside["completeness_low"].fillna(False).astype(bool).to_numpy()]
+            if len(low):
+                low.plot(
+                    ax=ax, facecolor="none", edgecolor=HATCH_COLOUR, hatch=HATCH, linewidth=0,
+                    zorder=2.5,
+                )  # fmt: skip
     districts = frames.districts
     if len(districts):
         districts.boundary.plot(ax=ax, color=DISTRICT_EDGE, linewidth=1.1, zorder=3)
@@ -356,6 +369,9 @@ def legend_handles(spec: StaticMapSpec) -> tuple[list, list[str]]:
     if spec.outside_label:
         handles.append(Patch(facecolor=OUTSIDE_FILL, edgecolor=OUTSIDE_EDGE, linewidth=0.5))
         texts.append(spec.outside_label)
+    if spec.hatch_label:
+        handles.append(Patch(facecolor="white", edgecolor=HATCH_COLOUR, hatch=HATCH, linewidth=0.5))
+        texts.append(spec.hatch_label)
     return handles, texts
 
 
@@ -387,7 +403,9 @@ def _layout(spec: StaticMapSpec, width: int, height: int, dpi: int) -> _Layout:
     footer_h = len(footer) * 6.5 * 1.35 * pt + margin
     body_top, body_bottom = header_h, height - footer_h
     body_h = max(body_bottom - body_top, 10.0)
-    n_legend = len(spec.legend) + 1 + (1 if spec.outside_label else 0)
+    n_legend = (
+        len(spec.legend) + 1 + (1 if spec.outside_label else 0) + (1 if spec.hatch_label else 0)
+    )
     if width >= height * 1.05:
         legend_w = min(0.36 * width, 175 * pt)
         map_box = (margin, body_top, max(width - 2 * margin - legend_w, 10.0), body_h)

@@ -27,8 +27,8 @@ BOUNDARY_SOURCES = (
 )
 OCOP_SOURCES = (
     "OCOP facts: public pages of the Quảng Nam press and government (baoquangnam.vn, "
-    "quangnam.gov.vn, ocop.quangnam.gov.vn and others, ids S01–S33); certified total: "
-    "Dân Việt, 26/12/2024"
+    "quangnam.gov.vn, ocop.quangnam.gov.vn and others); every product and published total "
+    "names its source ids, listed in SOURCES.md of the facts"
 )
 GAP_STATUSES = ("none", "below")
 

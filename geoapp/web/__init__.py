@@ -14,6 +14,7 @@ def register_blueprints(app: Flask) -> None:
         compression,
         errors,
         map_data,
+        ogc,
         page_cache,
         pages,
         planner,
@@ -30,7 +31,7 @@ def register_blueprints(app: Flask) -> None:
     def _unpin_data_version(_exc: BaseException | None) -> None:
         unpin_version(g.pop("geoapp_version_pin", None))
 
-    for blueprint in (pages.bp, api.bp, planner.bp, visitors.bp, admin.bp, map_data.bp):
+    for blueprint in (pages.bp, api.bp, planner.bp, visitors.bp, admin.bp, map_data.bp, ogc.bp):
         app.register_blueprint(blueprint)
     reports.register(app)  # /embed, /report and the frame policy of every page
     bench_routes.register(app)  # /bench/hello, only with GEOAPP_BENCH_ROUTES=1

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from geoapp.storage.base import DataMissingError, StoreUnavailableError
@@ -18,6 +18,10 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, title: str, message: str, **extra):
+    if request.path == "/ogc" or request.path.startswith("/ogc/"):
+        from geoapp.web.ogc import exception_response  # OGC API exceptions: code, description
+
+        return exception_response(status, message)
     if wants_json():
         response = jsonify({"error": title, "message": message, "status": status, **extra})
         response.status_code = status
@@ -49,7 +53,13 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
-        return error_response(exc.code or 500, exc.name, exc.description or exc.name)
+        response = make_response(
+            error_response(exc.code or 500, exc.name, exc.description or exc.name)
+        )
+        allowed = getattr(exc, "valid_methods", None)
+        if allowed:  # a 405 names the methods the URL takes (RFC 9110)
+            response.headers["Allow"] = ", ".join(allowed)
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):

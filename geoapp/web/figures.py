@@ -35,10 +35,11 @@ def completeness_text(summary: dict[str, Any]) -> str:
     total = summary.get("published_total")
     if total:
         return _(
-            "%(rec)s products named of %(total)s published (%(date)s): %(p)s",
+            "%(rec)s products named of %(total)s published (%(date)s, %(src)s): %(p)s",
             rec=recorded,
             total=total,
             date=summary.get("published_total_as_of") or "",
+            src=summary.get("published_total_sources") or "",
             p=percent(summary.get("completeness_share")),
         )
     return _("%(rec)s products named; no published total for this area", rec=recorded)

@@ -176,3 +176,58 @@ def parse_coverage_query(
         "producer_type": parse_choice(args, "producer_type", PRODUCER_TYPES, None),
     }
     return CoverageQuery(edition, overrides, district, taxonomy)
+
+
+def parse_bbox(raw: str | None) -> tuple[float, float, float, float] | None:
+    """``west,south,east,north`` (or with heights: 6 numbers) in CRS84 degrees; an empty value
+    is no bbox, as for every other parameter."""
+    if raw is None or not raw.strip():
+        return None
+    valid = "west,south,east,north in degrees (CRS84), e.g. 108.0,15.5,108.5,16.0"
+    try:
+        numbers = [float(part) for part in raw.split(",")]
+    except ValueError:
+        raise BadParameter("bbox", raw, "not a list of numbers", valid) from None
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4 or not all(map(_finite, numbers)):
+        raise BadParameter("bbox", raw, "needs 4 (or 6) finite numbers", valid)
+    west, south, east, north = numbers
+    if not (-180 <= west <= 180 and -180 <= east <= 180 and -90 <= south <= north <= 90):
+        raise BadParameter("bbox", raw, "outside -180..180, -90..90 or south above north", valid)
+    return west, south, east, north
+
+
+def _finite(number: float) -> bool:
+    return number == number and abs(number) != float("inf")
+
+
+def _instant(text: str, raw: str) -> dt.date | None:
+    if text in ("", ".."):
+        return None
+    try:
+        if "T" in text or "t" in text:
+            return dt.datetime.fromisoformat(text.replace("z", "Z")).date()
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        valid = "a date or date-time (RFC 3339), or an interval start/end with .. for open"
+        raise BadParameter("datetime", raw, "not a date, date-time or interval", valid) from None
+
+
+def parse_datetime(raw: str | None) -> tuple[dt.date | None, dt.date | None] | None:
+    """``datetime``: an instant or ``start/end`` (``..`` or empty for an open end), as dates;
+    an empty value is no datetime."""
+    if raw is None or not raw.strip():
+        return None
+    parts = raw.split("/")
+    if len(parts) == 1:
+        day = _instant(parts[0], raw)
+        if day is None:
+            raise BadParameter("datetime", raw, "an instant cannot be open", "e.g. 2024-05-01")
+        return day, day
+    if len(parts) != 2 or parts == ["..", ".."] or parts == ["", ""]:
+        raise BadParameter("datetime", raw, "not an interval start/end", "e.g. 2023-01-01/..")
+    start, end = _instant(parts[0], raw), _instant(parts[1], raw)
+    if start and end and start > end:
+        raise BadParameter("datetime", raw, "the start is after the end", "start <= end")
+    return start, end

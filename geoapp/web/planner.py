@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-import pandas as pd
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
@@ -18,9 +17,9 @@ from werkzeug.datastructures import MultiDict
 from geoapp.domain import coverage as cov
 from geoapp.render.coverage_map import script_json
 from geoapp.render.palette import STATUS_COLOURS
-from geoapp.render.progress_chart import ProgressChart, PublishedPoint, render_progress_svg
+from geoapp.render.progress_chart import render_progress_svg
 from geoapp.services.coverage import payload
-from geoapp.services.planner import COMMUNE_FIELDS, PlannerService, Progress, TableFilter
+from geoapp.services.planner import COMMUNE_FIELDS, PlannerService, TableFilter
 from geoapp.web import figures
 from geoapp.web.api import send_payload
 from geoapp.web.pages import DATA_ATTRIBUTION
@@ -31,6 +30,7 @@ from geoapp.web.params import (
     CoverageQuery,
     parse_coverage_query,
 )
+from geoapp.web.progress_view import chart_of
 from geoapp.web.state import app_state
 
 bp = Blueprint("planner", __name__)
@@ -137,45 +137,15 @@ def api_commune(code: str) -> Response:
 # -- chart and downloads -----------------------------------------------------------------------
 
 
-def chart_of(progress: Progress, target: int) -> ProgressChart:
-    """The chart of a progress series; ``target`` is the products each commune should have."""
-    published = tuple(
-        PublishedPoint(
-            int(row.year),
-            int(row.number),
-            str(row.kind),
-            f"{row.area}, {row.as_of}: {row.measure}: {row.value} ({row.source_ids})",
-        )
-        for row in progress.published.itertuples()
-        if pd.notna(row.year) and pd.notna(row.number)
-    )
-    target_text = _("Target: %(t)s products × %(n)s communes", t=target, n=progress.n_communes)
-    return ProgressChart(
-        title=_("OCOP products over time: %(area)s", area=progress.area_name),
-        years=tuple(progress.years),
-        new=tuple(progress.new),
-        cumulative=tuple(progress.cumulative),
-        valid=tuple(progress.valid_at_year_end),
-        target=progress.target_products,
-        published=published,
-        labels=(
-            ("new", _("Recognised in the year (recorded)")),
-            ("cumulative", _("Recognised up to the year (recorded)")),
-            ("valid", _("Valid at year end (recorded)")),
-            ("target", target_text),
-            ("published_total", _("Published total")),
-            ("published_other", _("Other published figure")),
-            ("axis", _("Products (≥ min. stars, chosen group and producer type)")),
-        ),
-    )
-
-
 @bp.get("/planner/progress.svg")
 def progress_svg() -> Response:
     query, params, _table = parse_request(request.args)
     progress = planner_service().progress(query.edition, params, query.district)
-    svg = render_progress_svg(chart_of(progress, params.target)).encode()
-    return send_payload(payload(svg, "image/svg+xml"))
+    svg = render_progress_svg(chart_of(progress, query.district)).encode()
+    response = send_payload(payload(svg, "image/svg+xml"))
+    response.vary.add("Cookie")  # the chart's texts are in the request's language
+    response.vary.add("Accept-Language")
+    return response
 
 
 @bp.get("/planner/download.<fmt>")
@@ -281,10 +251,10 @@ def page_labels() -> dict[str, str]:
         "type_unknown": _("Producer type not stated"),
         "kind_centre": _("OCOP centre"),
         "kind_sales_point": _("OCOP sales point"),
-        "published": _("Published figure"),
-        "recorded": _("Recorded here (up to that year)"),
-        "source": _("Source"),
-        "undated_note": _("{n} products without a recognition year are not in the chart."),
+        "undated_note": _(
+            "{n} products with no recognition date count from the programme's start (2018) in "
+            "every year and are in no year's “recognised in the year”."
+        ),
     }
 
 

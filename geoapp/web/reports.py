@@ -154,10 +154,9 @@ def _notice(report: AreaReport) -> str | None:
 def _as_of_line(report: AreaReport) -> str:
     s = report.summary
     return _(
-        "Data as of %(d)s · %(n)s products counted · %(c)s · data version %(v)s",
+        "Data as of %(d)s · %(n)s products counted · data version %(v)s",
         d=s["as_of"],
         n=s["products_counted"],
-        c=figure_texts.completeness_text(s),
         v=report.data_version,
     )
 
@@ -175,12 +174,28 @@ def map_spec(report: AreaReport) -> StaticMapSpec:
         subtitle=_filters_text(report.request),
         legend_title=_("Communes (target %(t)s)", t=report.request.params.target),
         legend=_legend(report),
-        footer=(_as_of_line(report), *report.sources),
+        footer=(
+            _as_of_line(report),
+            figure_texts.completeness_text(report.summary),
+            *report.sources,
+        ),
         notice=_notice(report),
         district_label=_("District boundary (2020)"),
         outside_label=_("Outside the selected area") if outside else None,
         highlight=report.request.commune,
+        hatch_label=_("District with few of its published products named")
+        if _has_low(report)
+        else None,
     )
+
+
+def _has_low(report: AreaReport) -> bool:
+    """Whether a commune of the area lies in a district with few of its products named."""
+    communes = report.communes
+    if "completeness_low" not in communes.columns:
+        return False
+    low = communes["completeness_low"].fillna(False).astype(bool)
+    return bool((low & communes["in_area"].astype(bool)).any())
 
 
 def _percent(share: float) -> str:
@@ -223,15 +238,15 @@ def report_spec(report: AreaReport) -> ReportSpec:
             Table(
                 heading=_("Districts"),
                 columns=(
-                    Column(_("District"), 0.22),
+                    Column(_("District"), 0.17),
                     Column(_("Communes"), 0.10, "right"),
-                    Column(_("Met"), 0.07, "right"),
-                    Column(_("Below"), 0.08, "right"),
+                    Column(_("Met"), 0.06, "right"),
+                    Column(_("Below"), 0.07, "right"),
                     Column(_("None"), 0.07, "right"),
                     Column(_("Share met"), 0.10, "right"),
-                    Column(_("Products"), 0.10, "right"),
-                    Column(_("District only"), 0.11, "right"),
-                    Column(_("Named / published"), 0.15, "right"),
+                    Column(_("Products"), 0.09, "right"),
+                    Column(_("District only"), 0.13, "right"),
+                    Column(_("Named / published"), 0.21, "right"),
                 ),
                 rows=tuple(
                     (

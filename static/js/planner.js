@@ -434,6 +434,35 @@
 
   // -- progress --------------------------------------------------------------------------------
 
+  function progressRows(progress) {
+    return progress.years.map(function (year, i) {
+      return "<tr><td>" + cell(year) + "</td><td>" + cell(progress.dates[i]) +
+        '</td><td class="num">' + cell(progress.communes_met[i]) + " / " +
+        cell(progress.n_communes) + '</td><td class="num">' + cell(progress.products_counted[i]) +
+        '</td><td class="num">' + cell(progress.five_star_counted[i]) + '</td><td class="num">' +
+        cell(progress.new[i]) + "</td></tr>";
+    }).join("");
+  }
+
+  function publishedRows(progress) {
+    return progress.published.map(function (row) {
+      var at = progress.years.indexOf(row.year);
+      return "<tr><td>" + esc(row.area) + "</td><td>" + esc(row.as_of) + "</td><td>" +
+        esc(row.measure) + ": " + esc(row.value) + '</td><td class="num">' + cell(row.number) +
+        '</td><td class="num">' + cell(at < 0 ? null : progress.products_counted[at]) +
+        "</td><td>" + esc(row.source_ids) + "</td></tr>";
+    }).join("");
+  }
+
+  function publishedOtherRows(progress) {
+    // The value as published, not a number read from it: these are not totals.
+    return progress.published_other.map(function (row) {
+      return "<tr><td>" + esc(row.area) + "</td><td>" + esc(row.as_of) + "</td><td>" +
+        esc(row.measure) + "</td><td>" + esc(row.value) + "</td><td>" + esc(row.source_ids) +
+        "</td></tr>";
+    }).join("");
+  }
+
   function loadProgress(gen) {
     var query = queryOf(state, COVERAGE_KEYS.concat(["district"]), true);
     var chart = fetchText(cfg.urls.chart + "?" + query).then(function (svg) {
@@ -441,13 +470,11 @@
     });
     var table = fetchJson(cfg.urls.progress + "?" + query).then(function (progress) {
       if (gen !== generation) return;
-      document.querySelector("#published-table tbody").innerHTML =
-        progress.published.map(function (row) {
-          return "<tr><td>" + esc(row.area) + "</td><td>" + esc(row.as_of) + "</td><td>" +
-            esc(row.measure) + ": " + esc(row.value) + '</td><td class="num">' +
-            cell(row.number) + '</td><td class="num">' + cell(row.recorded_cumulative) +
-            "</td><td>" + esc(row.source_ids) + "</td></tr>";
-        }).join("");
+      document.querySelector("#progress-table tbody").innerHTML = progressRows(progress);
+      document.querySelector("#published-table tbody").innerHTML = publishedRows(progress);
+      document.querySelector("#published-other-table tbody").innerHTML =
+        publishedOtherRows(progress);
+      document.getElementById("published-other").hidden = !progress.published_other.length;
       document.getElementById("progress-note").textContent = progress.undated
         ? L_.undated_note.replace("{n}", progress.undated) : "";
     });

@@ -64,3 +64,17 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+def sign_in_and_import(page, url: str, user: str, password: str, upload: Path) -> None:
+    """Sign in to ``/admin/import``, check ``upload`` and confirm the import."""
+    page.goto(url + "/admin/import?lang=en")
+    page.fill("#user", user)
+    page.fill("#password", password)
+    page.click("button[type=submit]")
+    page.wait_for_selector("#file")
+    page.set_input_files("#file", str(upload))
+    page.click("text=Check the file")
+    page.wait_for_selector("#confirm")
+    page.click("#confirm")
+    page.wait_for_selector("p.message.ok")

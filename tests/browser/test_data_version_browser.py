@@ -10,7 +10,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from geoapp.render.palette import STATUS_COLOURS
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, sign_in_and_import
 from tests.tiny_data import tiny_app
 
 pytestmark = pytest.mark.browser
@@ -71,15 +71,7 @@ def test_import_and_rollback_change_every_view_together(page, tmp_path):
     with LiveServer(app) as server:
         consistent(views(page, server.url), "below", 1)
 
-        page.goto(server.url + "/admin/import?lang=en")
-        page.fill("#user", "office")
-        page.fill("#password", PASSWORD)
-        page.click("button[type=submit]")
-        page.wait_for_selector("#file")
-        page.set_input_files("#file", str(upload))
-        page.click("text=Check the file")
-        page.click("#confirm")
-        page.wait_for_selector("p.message.ok")
+        sign_in_and_import(page, server.url, "office", PASSWORD, upload)
         consistent(views(page, server.url), "met", 2)
 
         page.goto(server.url + "/admin/import?lang=en")

@@ -150,3 +150,33 @@ def test_bad_address_shows_message_and_a_map(page, live_server):
     assert "999" in page.locator("#planner-errors").inner_text()
     assert page.locator("path.commune-shape").count() == 241
     assert problems == []
+
+
+def test_progress_chart_and_its_tables_show_the_same_figures(page, live_server):
+    problems: list[str] = []
+    open_planner(page, live_server.url + f"/planner?district={TIEN_PHUOC}&lang=en", problems)
+    page.wait_for_selector("#progress-chart svg .point-label")
+    progress = page.evaluate(
+        "fetch('/api/coverage/progress?district=" + TIEN_PHUOC + "').then(r => r.json())"
+    )
+    rows = page.locator("#progress-table tbody tr")
+    assert rows.count() == len(progress["years"])
+    last = rows.nth(rows.count() - 1).locator("td").all_inner_texts()
+    assert last == [
+        str(progress["years"][-1]),
+        progress["dates"][-1],
+        f"{progress['communes_met'][-1]} / {progress['n_communes']}",
+        str(progress["products_counted"][-1]),
+        str(progress["five_star_counted"][-1]),
+        str(progress["new"][-1]),
+    ]
+    labels = page.evaluate(
+        """() => [...document.querySelectorAll('#progress-chart .point-label')]
+            .filter(t => t.dataset.series === 'communes_met').map(t => t.textContent)"""
+    )
+    assert labels == [str(v) for v in progress["communes_met"]]
+    published = page.locator("#published-table tbody tr")
+    assert published.count() == len(progress["published"])
+    assert published.first.locator("td").last.inner_text() == progress["published"][0]["source_ids"]
+    assert page.locator("#progress-chart svg > title").text_content().endswith("Tiên Phước")
+    assert problems == []

@@ -48,6 +48,10 @@ def test_published_figures_parse_years_numbers_and_kinds():
     assert published_year("20 Dec (2023 or 2024)") == 2023
     assert published_number("no number") is None
     assert published_number("23 three-star + 3 four-star") == 26
+    # a number that ends a sentence is the figure; the next one is a decision number, a target
+    assert published_number("110. KH 1992/KH-UBND 09/04/2021") == 110
+    assert published_number("15. Province total target ~120") == 15
+    assert published_number("4.5 on average; 12 products") == 12
 
 
 def test_latest_province_total_is_the_most_recent_certified_count():

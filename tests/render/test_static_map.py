@@ -24,6 +24,7 @@ from geoapp.render.static_map import (
     LegendEntry,
     StaticMapSpec,
     fit_extent,
+    legend_handles,
     nice_scale_km,
     render_png,
 )
@@ -103,6 +104,32 @@ def test_communes_outside_the_area_are_grey_context():
     col, _ = georef.to_pixel(lon, lat)
     assert col < georef.box_px[2]  # still inside the map frame
     assert close(colour_at(image, georef, lon, lat), rgb(OUTSIDE_FILL))
+
+
+def test_communes_of_low_completeness_districts_are_hatched():
+    """Hatch lines put dark pixels into a hatched commune's fill, and only there."""
+
+    def dark_share(spec, code):
+        rendered = render_png(spec, 900, 600, 100)
+        image = Image.open(io.BytesIO(rendered.png)).convert("RGB")
+        lon, lat = interior(code)
+        col, row = rendered.georeference.to_pixel(lon, lat)
+        box = [
+            image.getpixel((int(col) + dx, int(row) + dy))
+            for dx in range(-6, 7)
+            for dy in range(-6, 7)
+        ]
+        return sum(1 for r, g, b in box if r + g + b < 300) / len(box)
+
+    plain = tiny_spec()
+    communes = plain.communes.copy()
+    communes["completeness_low"] = communes["commune_code"].eq("10001")
+    hatched = tiny_spec(communes=communes, hatch_label="Few products named")
+    assert dark_share(hatched, "10001") > 0.05
+    assert dark_share(plain, "10001") == 0
+    assert dark_share(hatched, "10003") == 0
+    assert legend_handles(hatched)[1][-1] == "Few products named"
+    assert legend_handles(hatched)[0][-1].get_hatch() == "////"
 
 
 def test_notice_is_in_the_png_description():

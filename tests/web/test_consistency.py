@@ -36,6 +36,15 @@ filters = st.fixed_dictionaries(
 )
 
 
+def examples(n: int):
+    """Hypothesis settings: ``n`` examples, no deadline (the real data's first renders are slow)."""
+    return settings(
+        max_examples=n,
+        deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
 def query_of(f: dict) -> str:
     args = {k: (v.isoformat() if isinstance(v, dt.date) else v) for k, v in f.items() if v}
     return urlencode(args)
@@ -84,11 +93,7 @@ def header_figure(html: str, name: str) -> str:
 
 
 @pytest.mark.realdata
-@settings(
-    max_examples=200,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@examples(200)
 @given(f=filters)
 def test_map_header_legend_api_geojson_and_csv_agree_with_the_rule(real_app, real_client, f):
     if not known(real_app, f):
@@ -134,11 +139,7 @@ def test_map_header_legend_api_geojson_and_csv_agree_with_the_rule(real_app, rea
 
 
 @pytest.mark.realdata
-@settings(
-    max_examples=12,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
+@examples(12)
 @given(f=filters)
 def test_workbook_and_pdf_agree_with_the_rule(real_app, real_client, f):
     if not known(real_app, f):

@@ -13,7 +13,9 @@ import pandas as pd
 import pytest
 from openpyxl import load_workbook
 
+from geoapp import create_app
 from geoapp.web.params import BadParameter, parse_coverage_query
+from tests.tiny_data import write_tiny_data
 
 
 def api(client, query: str = "") -> dict:
@@ -152,11 +154,21 @@ def test_api_commune_detail_and_unknown_code(client):
     assert response.get_json()["parameter"] == "commune"
 
 
-def test_api_progress(client):
-    body = client.get("/api/coverage/progress?district=102").get_json()
-    assert body["area_name"] == "Đông"
-    assert body["cumulative"][-1] == 2
-    assert body["target_products"] == 4
+def test_api_progress_is_the_map_at_each_year_end(client):
+    body = client.get("/api/coverage/progress?district=101").get_json()
+    assert body["area_name"] == "Tây"
+    assert body["years"] == list(range(2018, 2025))
+    assert body["n_communes"] == 2 and body["target"] == 2 and body["five_star_target"] == 5
+    for i, date in enumerate(body["dates"]):
+        district = api(client, f"?district=101&as_of={date}")["district"]
+        assert body["communes_met"][i] == district["communes_met"], date
+        assert body["products_counted"][i] == district["n_products"], date
+    province = client.get("/api/coverage/progress?target=1").get_json()
+    for i, date in enumerate(province["dates"]):
+        figures = api(client, f"?target=1&as_of={date}")["province"]
+        assert province["communes_met"][i] == figures["communes_met"], date
+        assert province["five_star_counted"][i] == figures["five_star_products"], date
+    assert province["communes_met"] != body["communes_met"]
 
 
 def test_existing_geojson_honours_new_filters(client):
@@ -226,15 +238,92 @@ def test_map_page_links_to_planner_with_its_filters(client):
 # -- chart -------------------------------------------------------------------------------------
 
 
-def test_progress_chart_is_valid_svg(client):
-    response = client.get("/planner/progress.svg?district=101")
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def point_labels(root: ET.Element, series: str) -> list[tuple[int, int]]:
+    return [
+        (int(t.get("data-year")), int(t.text))
+        for t in root.iter(f"{SVG}text")
+        if t.get("class") == "point-label" and t.get("data-series") == series
+    ]
+
+
+@pytest.fixture()
+def published_client(tmp_path):
+    """The tiny data with published figures: province and district totals, a round result,
+    one figure after the as-of year, and data text that must be escaped."""
+    data = write_tiny_data(tmp_path / "data")
+    pd.DataFrame(
+        {
+            "area": ["Quảng Nam", "Quảng Nam", "Quảng Nam", "Tây", "Tây"],
+            "as_of": ["2024-12-26", "2019 round", "2025-04", "by 2020-01", "2018-2021"],
+            "measure": ["certified total", "rated", "certified total", "rated", "rated"],
+            "value": ["482", "85 of 95", "493", '3 <script>alert("x")</script>', "5"],
+            "source_ids": ["S32", "S01", "N30", "S02 <b>", "S15"],
+        }
+    ).to_csv(data / "ocop" / "province_stats.csv", index=False)
+    app = create_app({"data_dir": data, "testing": True, "as_of": "2024-12-31", "tile_url": "none"})
+    return app.test_client()
+
+
+@pytest.mark.parametrize("query", ["", "?district=101", "?district=102&target=1&min_stars=4"])
+def test_every_point_label_of_the_chart_equals_the_progress_figure(published_client, query):
+    progress = published_client.get("/api/coverage/progress" + query).get_json()
+    response = published_client.get("/planner/progress.svg" + query)
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"
     root = ET.fromstring(response.data)
-    ns = "{http://www.w3.org/2000/svg}"
-    assert "Tây" in root.find(f"{ns}title").text
-    assert len(root.findall(f"{ns}rect[@class='bar-new']")) == 6  # 2019..2024
-    assert root.find(f"{ns}line[@class='target-line']") is not None
+    for series in ("communes_met", "five_star_counted", "products_counted"):
+        assert point_labels(root, series) == list(
+            zip(progress["years"], progress[series], strict=True)
+        ), series
+    last = progress["years"][-1]
+    published = [(r["year"], r["number"]) for r in progress["published"] if r["year"] <= last]
+    assert point_labels(root, "published") == published
+    communes = root.find(f"{SVG}g[@data-panel='communes']")
+    target = communes.find(f"{SVG}line[@class='target-line']")
+    assert int(target.get("data-value")) == progress["n_communes"]
+
+
+def test_chart_keeps_round_results_and_later_figures_out_and_escapes_text(published_client):
+    progress = published_client.get("/api/coverage/progress").get_json()
+    assert [r["number"] for r in progress["published"]] == [482, 493]
+    assert [r["number"] for r in progress["published_other"]] == [85]
+    root = ET.fromstring(published_client.get("/planner/progress.svg?lang=en").data)
+    assert point_labels(root, "published") == [(2024, 482)]  # not 85 (a round), not 493 (2025)
+    communes = root.find(f"{SVG}g[@data-panel='communes']")
+    ticks = [int(t.text) for t in communes.iter(f"{SVG}text") if t.get("class") == "tick"]
+    assert max(ticks) < 10  # 4 communes: no product count on this axis
+    assert "Quảng Nam" in root.find(f"{SVG}title").text
+    desc = root.find(f"{SVG}desc").text
+    assert "1 of 4 communes (25%) have ≥ 2 products" in desc
+    assert "482 (2024, 2024-12-26; S32)" in desc
+    district = published_client.get("/planner/progress.svg?district=101").data
+    assert b"<script>" not in district and b"<b>" not in district
+    five_star = ET.fromstring(district).find(f"{SVG}g[@data-panel='five_star']")
+    assert five_star.find(f"{SVG}line[@class='target-line']") is None  # the province's target
+
+
+def test_chart_before_the_programme_and_in_edition_2025(client):
+    early = client.get("/planner/progress.svg?as_of=2017-01-01&lang=en")
+    assert early.status_code == 200
+    root = ET.fromstring(early.data)
+    assert point_labels(root, "communes_met") == []
+    assert root.find(f"{SVG}desc").text == "No year to show."
+    progress = client.get("/api/coverage/progress?edition=2025").get_json()
+    root = ET.fromstring(client.get("/planner/progress.svg?edition=2025").data)
+    assert point_labels(root, "communes_met") == list(
+        zip(progress["years"], progress["communes_met"], strict=True)
+    )
+
+
+def test_chart_texts_follow_the_language(client):
+    english = client.get("/planner/progress.svg?lang=en")
+    vietnamese = client.get("/planner/progress.svg?lang=vi")
+    assert ET.fromstring(english.data).find(f"{SVG}title").text.startswith("Progress towards")
+    assert ET.fromstring(vietnamese.data).find(f"{SVG}title").text.startswith("Tiến độ")
+    assert {"Cookie", "Accept-Language"} <= set(vietnamese.headers["Vary"].split(", "))
     assert client.get("/planner/progress.svg?group=Nope").status_code == 400
 
 

@@ -228,7 +228,7 @@ def test_pdf_of_the_province_has_map_page_and_tables_with_diacritics(client):
         assert name in second
     assert "Xã Một" not in second  # meets the target
     assert "OCOP facts: public pages of the Quảng Nam press and government" in second
-    assert "Dân Việt" in second
+    assert "SOURCES.md" in second
     assert "Data completeness" in second
     assert "Page 2 of 2" in second
 
