@@ -43,7 +43,18 @@ def new_schema_db() -> Database:
     return db
 
 
+# Pools of the apps made on each schema: closed before the schema is dropped, so that the
+# suite does not keep a connection (and a pool thread) per app it made.
+_pools: dict[str, list[Database]] = {}
+
+
+def close_pools(schema: str) -> None:
+    for db in _pools.pop(schema, []):
+        db.close()
+
+
 def drop(db: Database) -> None:
+    close_pools(db.schema)
     db.close()
     with psycopg.connect(db.url, autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {db.schema} CASCADE")  # a name we made: t_<hex>
@@ -77,7 +88,9 @@ def pg_app(db: Database, data_dir: Path, versions_dir: Path, *, load: bool = Tru
     """An app on the PostGIS store, after ``db load`` of ``data_dir`` (boundaries and OCOP)."""
     if load:
         pg_schema.load(db, data_dir / "boundaries", data_dir / "ocop")
-    return file_app(data_dir, versions_dir, **pg_settings(db), **settings)
+    app = file_app(data_dir, versions_dir, **pg_settings(db), **settings)
+    _pools.setdefault(db.schema, []).append(app.extensions["geoapp"].store.db)
+    return app
 
 
 @pytest.fixture()

@@ -11,7 +11,7 @@ import pytest
 
 from geoapp.storage import pg_schema
 from geoapp.storage.pg_database import Database
-from tests.storage.conftest import database_url, pg_app
+from tests.storage.conftest import close_pools, database_url, pg_app
 from tests.storage.pg_server import PgServer
 from tests.tiny_data import write_tiny_data
 
@@ -24,6 +24,7 @@ def server():
     server = PgServer().init()
     server.start()
     yield server
+    close_pools("geoapp")
     server.remove()
 
 

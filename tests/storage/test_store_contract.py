@@ -109,6 +109,9 @@ GEOJSON_URLS = [
     "/api/producers.geojson",
     "/api/outlets.geojson",
     "/api/coverage?edition=2025",
+    "/ogc/collections/communes_2020/items?limit=50&offset=100",
+    "/ogc/collections/producers/items?bbox=108.0,15.5,108.5,16.0&limit=100",
+    "/ogc/collections/communes_2025/items?limit=10&offset=20",
 ]
 
 
@@ -266,5 +269,8 @@ def test_export_is_identical(tiny_pair, tmp_path):
         )
     frames = {s: in_request(tiny_pair[s], service_of(tiny_pair[s]).export_frames) for s in STORES}
     for kind in ("products", "producers", "outlets"):
-        pd.testing.assert_frame_equal(frames["files"][kind], frames["postgis"][kind])
+        a, b = frames["files"][kind], frames["postgis"][kind]
+        if "imported_at" in a.columns:  # the second of each store's import, not the data
+            a, b = (f.assign(imported_at=f["imported_at"].fillna("").ne("")) for f in (a, b))
+        pd.testing.assert_frame_equal(a, b)
     assert "N1" in set(frames["files"]["products"]["product_id"])
