@@ -22,6 +22,7 @@ import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from psycopg.types.json import Jsonb
 
@@ -37,6 +38,7 @@ from geoapp.storage.versions import (
     utc_now,
 )
 
+ANALYZE_FROM_ROWS = 1000  # a version with more points than this refreshes the planner's stats
 PLACE_FILES = {"producers.csv": ("producer", "producer_id"), "outlets.csv": ("outlet", "outlet_id")}
 COMPLETE = ".complete"
 
@@ -58,18 +60,28 @@ def place_rows(kind: str, id_column: str, text: str) -> list[tuple]:
     frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, na_values=[""])
     if frame.empty or "lon" not in frame.columns or "lat" not in frame.columns:
         return []
-    lon = pd.to_numeric(frame["lon"], errors="coerce")
-    lat = pd.to_numeric(frame["lat"], errors="coerce")
-    ids = frame[id_column] if id_column in frame.columns else frame.index.astype(str)
-    return [
-        (kind, i, str(ids.iloc[i]), float(lon.iloc[i]), float(lat.iloc[i]))
-        for i in range(len(frame))
-        if pd.notna(lon.iloc[i]) and pd.notna(lat.iloc[i])
-    ]
+    lon = pd.to_numeric(frame["lon"], errors="coerce").to_numpy(dtype=float)
+    lat = pd.to_numeric(frame["lat"], errors="coerce").to_numpy(dtype=float)
+    ids = frame[id_column] if id_column in frame.columns else pd.Series(frame.index)
+    rows = np.flatnonzero(~(np.isnan(lon) | np.isnan(lat)))
+    return list(
+        zip(
+            [kind] * len(rows),
+            rows.tolist(),
+            ids.astype(str).to_numpy()[rows].tolist(),
+            lon[rows].tolist(),
+            lat[rows].tolist(),
+            strict=True,
+        )
+    )
 
 
 def write_version(cur, name: str, action: str, manifest: Mapping, tables: Mapping[str, str]) -> int:
-    """Insert version ``name`` with its files' text and points; returns its id (no commit)."""
+    """Insert version ``name`` with its files' text and points; returns its id (no commit).
+
+    A large version is followed by ``ANALYZE``: with stale statistics the planner scans and
+    sorts every point instead of walking the GiST index in distance order (0.4 ms -> 150 ms
+    per nearest query at 100,000 points)."""
     cur.execute(
         "INSERT INTO ocop_versions (name, action, manifest) VALUES (%s, %s, %s) RETURNING id",
         (name, action, Jsonb(dict(manifest))),
@@ -88,6 +100,8 @@ def write_version(cur, name: str, action: str, manifest: Mapping, tables: Mappin
             ) as copy:
                 for row in rows:
                     copy.write_row((version_id, *row))
+            if len(rows) > ANALYZE_FROM_ROWS:
+                cur.execute("ANALYZE ocop_places")
     return version_id
 
 

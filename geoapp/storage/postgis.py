@@ -205,12 +205,16 @@ class PostgisStore:
         planar degrees, the geography distance orders them."""
         state = self._state()
         with self.db.connection() as conn:
+            # The point is a bound constant in ORDER BY (not a joined column): only then does
+            # the planner walk the GiST index in distance order.
             rows = conn.execute(
-                "WITH here AS (SELECT ST_SetSRID(ST_MakePoint(%s, %s), 4326) AS g),"
-                " candidates AS (SELECT p.place_id, p.ord, p.geom FROM ocop_places p, here"
-                "  WHERE p.version_id = %s AND p.kind = %s ORDER BY p.geom <-> here.g LIMIT %s)"
-                " SELECT c.place_id, ST_Distance(c.geom::geography, here.g::geography) AS d"
-                " FROM candidates c, here ORDER BY d, c.ord LIMIT %s",
-                (lon, lat, state.version_id, kind, k * KNN_CANDIDATES, k),
-            ).fetchall()
+                "SELECT c.place_id, ST_Distance(c.geom::geography, ST_SetSRID(ST_MakePoint("
+                "  %(lon)s, %(lat)s), 4326)::geography) AS d FROM ("
+                "  SELECT p.place_id, p.ord, p.geom FROM ocop_places p"
+                "  WHERE p.version_id = %(version)s AND p.kind = %(kind)s"
+                "  ORDER BY p.geom <-> ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)"
+                "  LIMIT %(candidates)s) c ORDER BY d, c.ord LIMIT %(k)s",
+                {"lon": lon, "lat": lat, "version": state.version_id, "kind": kind,
+                 "candidates": k * KNN_CANDIDATES, "k": k},
+            ).fetchall()  # fmt: skip
         return [(r[0], float(r[1])) for r in rows]
