@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -12,6 +13,7 @@ from geoapp.config import PROJECT_ROOT, Settings, load_settings
 
 if TYPE_CHECKING:
     from geoapp.services.coverage import CoverageService
+    from geoapp.services.visitors import VisitorService
     from geoapp.storage.base import Store
 
 
@@ -22,6 +24,7 @@ class AppState:
     settings: Settings
     store: Store
     coverage: CoverageService
+    visitors: VisitorService
 
 
 def make_store(settings: Settings) -> Store:
@@ -45,6 +48,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app. ``config`` overrides settings (keys as in ``geoapp.config.Settings``)."""
     from geoapp import cli, i18n
     from geoapp.services.coverage import CoverageService
+    from geoapp.services.visitors import VisitorService
     from geoapp.web import register_blueprints
 
     settings = load_settings(config)
@@ -56,7 +60,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(TESTING=settings.testing, SECRET_KEY=settings.secret_key or None)
     app.json.ensure_ascii = False
     store = make_store(settings)
-    app.extensions["geoapp"] = AppState(settings, store, CoverageService(store, settings))
+    coverage = CoverageService(store, settings)
+    # Visitors see certificates judged at today's date (tests replace ``visitors.today``).
+    visitors = VisitorService(store, settings, coverage, today=dt.date.today)
+    app.extensions["geoapp"] = AppState(settings, store, coverage, visitors)
     i18n.init(app)
     register_blueprints(app)
     cli.register(app)

@@ -17,7 +17,12 @@ import geopandas as gpd
 import pandas as pd
 from shapely.geometry import box
 
-from geoapp.domain.ocop import OUTLET_COLUMNS, PRODUCER_COLUMNS, PRODUCT_COLUMNS
+from geoapp.domain.ocop import (
+    CANDIDATE_COLUMNS,
+    OUTLET_COLUMNS,
+    PRODUCER_COLUMNS,
+    PRODUCT_COLUMNS,
+)
 
 CELL = 0.1
 
@@ -214,6 +219,48 @@ def outlets() -> pd.DataFrame:
         ],
         OUTLET_COLUMNS,
     )
+
+
+def candidates() -> pd.DataFrame:
+    """Products in the pipeline (not certified): two in 10001 (which has two counted products),
+    one in 10004 (none counted), one known only by district 102. Not written by
+    ``write_tiny_data``: tests add them with ``write_candidates``."""
+    rows = [
+        ("C1", "Bánh <ứng viên>", "HTX Một", "10001", "101", "commune", "3?"),
+        ("C2", "Mứt gừng", "HTX Một", "10001", "101", "commune", ""),
+        ("C3", "Nón lá", "Tổ hợp tác Bốn", "10004", "102", "commune", "4 / 3 (claimed)"),
+        ("C4", "Trà thảo mộc", "", "", "102", "district", ""),
+    ]
+    return _frame(
+        [
+            {
+                "candidate_id": cid,
+                "name": name,
+                "producer": producer,
+                "producer_type": "unknown",
+                "commune_code": commune,
+                "district_code": district,
+                "location_precision": precision,
+                "place_given": "",
+                "stars": stars,
+                "recognition_year": "2024",
+                "decision": "scored, not confirmed",
+                "group_1048": "Thực phẩm",
+                "group_148": "Thực phẩm",
+                "source_ids": "T;C",
+                "notes": "",
+            }
+            for cid, name, producer, commune, district, precision, stars in rows
+        ],
+        CANDIDATE_COLUMNS,
+    )
+
+
+def write_candidates(data_dir: Path) -> Path:
+    """Add ``candidates()`` to a tiny data set written by ``write_tiny_data``."""
+    path = data_dir / "ocop" / "candidates.csv"
+    candidates().to_csv(path, index=False)
+    return path
 
 
 def write_tiny_data(data_dir: Path) -> Path:

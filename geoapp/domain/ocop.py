@@ -58,6 +58,26 @@ OUTLET_COLUMNS = (
     "illustrative",
 )
 
+# Products registered or scored whose certification no source confirms (``candidates.csv``):
+# shown to planners as "in the pipeline", never counted as OCOP. ``stars`` stays text ("3?").
+CANDIDATE_COLUMNS = (
+    "candidate_id",
+    "name",
+    "producer",
+    "producer_type",
+    "commune_code",
+    "district_code",
+    "location_precision",
+    "place_given",
+    "stars",
+    "recognition_year",
+    "decision",
+    "group_1048",
+    "group_148",
+    "source_ids",
+    "notes",
+)
+
 # Provenance of imported records: file name, row ("sheet:row" for a workbook), import time (UTC,
 # ISO 8601). Optional: tables written before imports existed lack them and read as empty. The
 # shipped facts (the seed) leave them empty and name their sources in ``source_ids``.
@@ -70,19 +90,27 @@ LOCATION_PRECISIONS = ("exact", "address", "commune", "district")
 APPROXIMATE_PRECISIONS = frozenset({"commune", "district"})
 
 
+def empty_candidates() -> pd.DataFrame:
+    """A candidates table with no row (a version folder written before candidates existed)."""
+    return pd.DataFrame({c: pd.Series(dtype="string") for c in CANDIDATE_COLUMNS})
+
+
 @dataclasses.dataclass(frozen=True)
 class OcopData:
     """Products, producers and outlets as loaded from a store.
 
     ``producers`` and ``outlets`` are GeoDataFrames of points in EPSG:4326; ``products`` is a
     plain DataFrame joined to producers by ``producer_id``. ``province_stats`` holds the published
-    province and district totals as text, with their source ids.
+    province and district totals as text, with their source ids. ``candidates`` (plain, text
+    columns ``CANDIDATE_COLUMNS``, 2020 ``commune_code``/``district_code``) are products in the
+    pipeline, not certified: no count of OCOP products includes them.
     """
 
     products: pd.DataFrame
     producers: gpd.GeoDataFrame
     outlets: gpd.GeoDataFrame
     province_stats: pd.DataFrame
+    candidates: pd.DataFrame = dataclasses.field(default_factory=lambda: empty_candidates())
 
     @property
     def has_illustrative(self) -> bool:

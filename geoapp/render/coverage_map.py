@@ -72,6 +72,8 @@ class MapConfig:
     # Fill the districts by their communes' status (only where the edition's communes nest
     # in the districts drawn: the 2020 edition).
     area_districts_filled: bool = True
+    # Products in the pipeline (not certified): a layer off by default, fetched when shown.
+    candidates_url: str = ""
 
 
 def script_json(value: object) -> str:
@@ -140,6 +142,7 @@ def render_coverage_map(config: MapConfig) -> MapParts:
             "producers": config.producers_url,
             "outlets": config.outlets_url,
             "topology": config.topology_url,
+            "candidates": config.candidates_url,
         },
         "statusColours": STATUS_COLOURS,
         "groupColours": GROUP_COLOURS,

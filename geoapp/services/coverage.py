@@ -10,6 +10,7 @@ import geopandas as gpd
 import pandas as pd
 
 from geoapp.config import Settings
+from geoapp.domain import candidates as cand
 from geoapp.domain import coverage as cov
 from geoapp.domain import eligibility as elig
 from geoapp.domain import published
@@ -338,6 +339,23 @@ class CoverageService:
             return payload(feature_collection(located, columns), "application/geo+json")
 
         return self._cached("outlets.geojson", compute=build)
+
+    def candidates_geojson(self, edition: str) -> Payload:
+        """Products in the pipeline (not certified), one point per commune of ``edition`` (and
+        per 2020 district for those known only by district): a layer of their own, which no
+        coverage figure includes."""
+
+        def build() -> Payload:
+            frame = cand.layer_points(
+                self.store.ocop().candidates,
+                edition,
+                self.store.crosswalk(),
+                self.store.communes(edition, "display"),
+                self.store.districts("display") if edition == "2020" else None,
+            )
+            return payload(feature_collection(frame), "application/geo+json")
+
+        return self._cached("candidates.geojson", edition, compute=build)
 
     def _with_place_names(self, frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         communes = self.store.communes("2020", "display")

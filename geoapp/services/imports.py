@@ -29,7 +29,7 @@ from geoapp.storage.files import FileStore
 from geoapp.storage.versions import VersionInfo, utc_now
 
 TABLE_FILES = {"products": "products.csv", "producers": "producers.csv", "outlets": "outlets.csv"}
-OTHER_FILES = ("province_stats.csv",)
+OTHER_FILES = ("province_stats.csv", "candidates.csv")  # carried into each new version
 PROGRESS_MIN_ROWS = 2000
 MAX_SCAN_ROWS = 12
 READABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")

@@ -33,6 +33,7 @@ from geoapp.domain.names import (
 )
 from geoapp.domain.ocop import OUTLET_COLUMNS, PRODUCER_COLUMNS, PRODUCT_COLUMNS
 from geoapp.domain.placement import PlacementError, place_in_polygon
+from geoapp.services.ocop_candidates import CANDIDATES_FILE, build_candidates
 
 PRODUCTS_FILE = "products.csv"
 SALES_POINTS_FILE = "sales_points.csv"
@@ -506,6 +507,29 @@ def _copy(source: Path, target: Path) -> None:
     os.replace(tmp, target)
 
 
+def _read_sources(
+    ocop_sources: Path, echo: Callable[[str], object]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(products, sales points, candidates) of ``ocop_sources``, checked; candidates are
+    optional (an older source folder has none)."""
+    products = _read_csv(ocop_sources / PRODUCTS_FILE, PRODUCT_SOURCE_COLUMNS)
+    sales_points = _read_csv(ocop_sources / SALES_POINTS_FILE, SALES_POINT_SOURCE_COLUMNS)
+    candidates = pd.DataFrame(columns=list(PRODUCT_SOURCE_COLUMNS))
+    if (ocop_sources / CANDIDATES_FILE).exists():
+        candidates = _read_csv(ocop_sources / CANDIDATES_FILE, PRODUCT_SOURCE_COLUMNS)
+    else:
+        echo(f"warning: {ocop_sources / CANDIDATES_FILE} not found: no candidates written")
+    named = ((PRODUCTS_FILE, products), (SALES_POINTS_FILE, sales_points))
+    for name, frame in (*named, (CANDIDATES_FILE, candidates)):
+        ids = frame["record_id"]
+        if ids.eq("").any() or ids.duplicated().any():
+            raise OcopBuildError(f"{name}: record_id must be present and unique")
+    for name in COPIED_FILES:
+        if not (ocop_sources / name).exists():
+            raise OcopBuildError(f"{ocop_sources / name} is missing")
+    return products, sales_points, candidates
+
+
 def build_ocop_facts(
     ocop_sources: Path,
     boundary_sources: Path,
@@ -523,15 +547,7 @@ def build_ocop_facts(
     """
     ocop_sources, boundary_sources = Path(ocop_sources), Path(boundary_sources)
     boundaries_dir, ocop_dir = Path(boundaries_dir), Path(ocop_dir)
-    products = _read_csv(ocop_sources / PRODUCTS_FILE, PRODUCT_SOURCE_COLUMNS)
-    sales_points = _read_csv(ocop_sources / SALES_POINTS_FILE, SALES_POINT_SOURCE_COLUMNS)
-    for name, frame in ((PRODUCTS_FILE, products), (SALES_POINTS_FILE, sales_points)):
-        ids = frame["record_id"]
-        if ids.eq("").any() or ids.duplicated().any():
-            raise OcopBuildError(f"{name}: record_id must be present and unique")
-    for name in COPIED_FILES:
-        if not (ocop_sources / name).exists():
-            raise OcopBuildError(f"{ocop_sources / name} is missing")
+    products, sales_points, candidates = _read_sources(ocop_sources, echo)
 
     communes, districts = read_code_lists(boundary_sources)
     overrides_path = Path(overrides_file) if overrides_file else ocop_dir / OVERRIDES_FILE
@@ -549,6 +565,12 @@ def build_ocop_facts(
     unmatched = _Unmatched()
     product_rows, producers = _build_products_and_producers(products, matcher, unmatched)
     outlets = _build_outlets(sales_points, matcher, unmatched)
+
+    def place_candidate(record_id: str, commune: str, district: str):
+        place = matcher.match(commune, district)
+        return place, _record_place(record_id, commune, district, place, unmatched)
+
+    candidates_out = build_candidates(candidates, place_candidate, producer_type_of, _join_notes)
     _mark_sellers(producers, outlets)
     _place_all([*producers, *outlets], commune_polygons, district_polygons)
 
@@ -561,6 +583,7 @@ def build_ocop_facts(
     _write_frame(products_out, ocop_dir / "products.csv")
     _write_frame(producers_out, ocop_dir / "producers.csv")
     _write_frame(outlets_out, ocop_dir / "outlets.csv")
+    _write_frame(candidates_out, ocop_dir / CANDIDATES_FILE)
     _write_frame(unmatched_out, ocop_dir / UNMATCHED_FILE)
     for name in COPIED_FILES:
         _copy(ocop_sources / name, ocop_dir / name)
@@ -581,6 +604,7 @@ def build_ocop_facts(
         f"wrote {ocop_dir}: {len(products_out)} products ({n_commune} located by commune, "
         f"{n_district} by district only, {n_none} without location), "
         f"{len(producers_out)} producers, {len(outlets_out)} outlets "
-        f"({len(sales_points)} sales points + {len(ADDED_CENTRES)} unconfirmed centres); "
+        f"({len(sales_points)} sales points + {len(ADDED_CENTRES)} unconfirmed centres), "
+        f"{len(candidates_out)} candidates (not certified); "
         f"{len(unmatched.rows)} unmatched name(s) listed in {UNMATCHED_FILE}"
     )

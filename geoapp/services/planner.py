@@ -20,6 +20,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
+from geoapp.domain import candidates as cand
 from geoapp.domain import coverage as cov
 from geoapp.domain import eligibility as elig
 from geoapp.domain.names import normalize_text
@@ -33,6 +34,8 @@ STATUS_RANK = {status: rank for rank, status in enumerate(cov.STATUSES)}
 GROUP_FIELDS = {"2019": "group_1048", "2023": "group_148"}
 
 # Columns of the commune table (API rows, CSV, XLSX, GeoJSON and GeoPackage), per edition.
+# ``n_candidates``: products in the pipeline, not certified (``domain.candidates``), never part
+# of ``n_products`` or ``status``.
 COMMUNE_FIELDS = {
     "2020": [
         "commune_code",
@@ -47,6 +50,7 @@ COMMUNE_FIELDS = {
         "product_names",
         "district_named",
         "district_published",
+        "n_candidates",
     ],
     "2025": [
         "commune_code",
@@ -58,6 +62,7 @@ COMMUNE_FIELDS = {
         "status",
         "groups",
         "product_names",
+        "n_candidates",
     ],
 }
 LIST_FIELDS = ("groups", "product_names")
@@ -80,6 +85,8 @@ DISTRICT_FIELDS = [
     "published_sources",
     "named_share",
     "completeness_low",
+    "n_candidates",
+    "n_candidates_district_only",
 ]
 LIST_SEPARATOR = "; "
 
@@ -271,6 +278,12 @@ class PlannerService:
             frame = result.communes.copy()
             groups = groups_by_commune(result.counted, params.group_field)
             frame["groups"] = [groups.get(str(code), []) for code in frame["commune_code"]]
+            pipeline = cand.per_commune(
+                self.store.ocop().candidates, edition, self.store.crosswalk()
+            )
+            frame["n_candidates"] = (
+                frame["commune_code"].astype("string").map(pipeline).fillna(0).astype(int)
+            )
             frame["search_key"] = search_key(frame)
             keep = [*COMMUNE_FIELDS[edition], "search_key", frame.geometry.name]
             return frame[keep]
@@ -289,10 +302,7 @@ class PlannerService:
         if table.text:
             keep &= text_matches(frame["search_key"], table.text)
         rows = sort_rows(frame.loc[keep.to_numpy(dtype=bool)], table.sort)
-        districts = result.districts
-        districts = (
-            districts[DISTRICT_FIELDS] if len(districts) else pd.DataFrame(columns=DISTRICT_FIELDS)
-        )
+        districts = self._districts(result.districts)
         chosen = None
         if table.district:
             match = districts.loc[districts["district_code"].eq(table.district)]
@@ -307,6 +317,18 @@ class PlannerService:
             province=result.province,
             district=chosen,
         )
+
+    def _districts(self, summary: pd.DataFrame) -> pd.DataFrame:
+        """The district summaries with their candidates (0 where none)."""
+        if not len(summary):
+            return pd.DataFrame(columns=DISTRICT_FIELDS)
+        return cand.with_district_counts(summary, self.store.ocop().candidates)[DISTRICT_FIELDS]
+
+    def candidates_in(self, edition: str, code: str) -> list[dict[str, Any]]:
+        """The candidates (in the pipeline, not certified) of one commune of ``edition``."""
+        candidates = self.store.ocop().candidates
+        chosen = cand.in_commune(candidates, edition, self.store.crosswalk(), code)
+        return records(pd.DataFrame(chosen[list(cand.DETAIL_COLUMNS)]))
 
     def api_payload(self, view: PlannerView, filters: Mapping[str, str]) -> dict[str, Any]:
         """The JSON of ``/api/coverage``: filters, province figures, districts, communes."""
@@ -382,6 +404,7 @@ class PlannerService:
                 ).sort_values("producer_id")
             ),
             "outlets": self._outlets_in(edition, code),
+            "candidates": self.candidates_in(edition, code),
             "successors": self._crosswalk_links(edition, code) if edition == "2020" else [],
             "predecessors": self._crosswalk_links(edition, code) if edition == "2025" else [],
         }

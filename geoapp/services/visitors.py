@@ -14,14 +14,21 @@ links to it, and each says how (``basis``):
   on sale there.
 
 Outlets known only by district get no ``same_commune`` links (a district is too wide to say
-anything). The catalogue (places, spatial index, search index) is built once per data version.
+anything).
+
+Each product carries its status today (``geoapp.services.visitor_index``: the one eligibility
+rule at today's date, not the planners' ``as_of``): only products whose certificate is valid
+today are OCOP products, and only they pass a stars or group filter. The catalogue (places,
+spatial index, search index) is built once per data version and day, so it changes at midnight
+(server time).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import geopandas as gpd
@@ -31,9 +38,16 @@ import pandas as pd
 from geoapp.config import Settings
 from geoapp.domain.names import normalize_text
 from geoapp.domain.nearest import NearestIndex
-from geoapp.domain.ocop import APPROXIMATE_PRECISIONS, OUTLET_KINDS
-from geoapp.domain.search import SearchEntry, SearchIndex
+from geoapp.domain.ocop import APPROXIMATE_PRECISIONS, OUTLET_KINDS, OcopData
+from geoapp.domain.search import SearchIndex
 from geoapp.services.cache import LruCache
+from geoapp.services.coverage import CoverageService
+from geoapp.services.visitor_index import (
+    ProductStatus,
+    product_statuses,
+    search_entries,
+    visitor_rule,
+)
 from geoapp.storage.base import Store
 
 PLACE_KINDS = (*OUTLET_KINDS, "producer")
@@ -51,7 +65,7 @@ class NearbyQuery:
 
     ``kinds``: place kinds to keep (``None``: all); ``group``: a QĐ 148 product group and
     ``min_stars``: a minimum rating; with either, a place must have a linked product meeting
-    both, and only such products are listed.
+    both whose certificate is valid today, and only such products are listed.
     """
 
     lat: float
@@ -68,7 +82,7 @@ class Catalogue:
 
     ``places`` holds one JSON-ready dict per located place, aligned with ``links``, ``index``,
     ``kinds`` and ``best_stars`` (per product group, and ``""`` for any group: the highest
-    rating of the place's linked products, 0 for unrated ones, -1 for none).
+    rating of the place's linked products valid today, -1 for none).
     """
 
     places: list[dict[str, Any]]
@@ -141,17 +155,181 @@ def directions(origin_lat: float, origin_lon: float, links: PlaceLinks) -> dict[
     return {"osm": osm, "geo": links.geo, "osm_search": links.osm_search}
 
 
-class VisitorService:
-    """Nearest places and name search on one store; derived data cached per data version."""
+class _PlaceBuilder:
+    """Builds the places of one catalogue: outlets, then producers selling on site, each with
+    the products the data links to it (see the module docstring)."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(
+        self,
+        data: OcopData,
+        statuses: dict[str, ProductStatus],
+        commune_names: dict[str, str],
+        district_names: dict[str, str],
+    ) -> None:
+        self.data = data
+        self.commune_names = commune_names
+        self.district_names = district_names
+        producers = data.producers
+        producer_name = {
+            pid: _text(name)
+            for pid, name in zip(producers["producer_id"], producers["name"], strict=True)
+        }
+        self.products_by_producer: dict[str, list[dict[str, Any]]] = {}
+        for row in data.products.itertuples(index=False):
+            self.products_by_producer.setdefault(row.producer_id, []).append(
+                {
+                    "product_id": row.product_id,
+                    "name": row.name,
+                    "stars": _stars(row.stars),
+                    "group": _text(row.group_148),
+                    "producer_id": row.producer_id,
+                    "producer_name": producer_name.get(row.producer_id),
+                    **statuses[row.product_id].fields(),
+                }
+            )
+        self.by_name_key: dict[str, list[str]] = {}
+        self.by_commune: dict[str, list[str]] = {}
+        for pid, name, commune in zip(
+            producers["producer_id"], producers["name"], producers["commune_code"], strict=True
+        ):
+            key = normalize_text(_text(name))
+            if key:
+                self.by_name_key.setdefault(key, []).append(pid)
+            if _text(commune):
+                self.by_commune.setdefault(str(commune), []).append(pid)
+        self.operator_of: dict[str, list[dict[str, str]]] = {}
+
+    def linked(self, producer_ids: Sequence[str], basis: str, seen: set[str]) -> list[dict]:
+        out = []
+        for pid in producer_ids:
+            if pid in seen:
+                continue
+            seen.add(pid)
+            out.extend({**item, "basis": basis} for item in self.products_by_producer.get(pid, []))
+        return out
+
+    def common(self, row: Any, kind: str) -> dict[str, Any]:
+        commune = _text(row.commune_code)
+        district = _text(row.district_code)
+        precision = _text(row.location_precision)
+        return {
+            "kind": kind,
+            "name": _text(row.name),
+            "commune_code": commune,
+            "commune_name": self.commune_names.get(commune) if commune else None,
+            "district_code": district,
+            "district_name": self.district_names.get(district) if district else None,
+            "lat": round(float(row.lat), COORDINATE_DECIMALS),
+            "lon": round(float(row.lon), COORDINATE_DECIMALS),
+            "location_precision": precision,
+            "approximate": precision in APPROXIMATE_PRECISIONS,
+            "illustrative": bool(row.illustrative),
+            "source_ids": _sources(row.source_ids),
+        }
+
+    def outlets(self) -> list[dict[str, Any]]:
+        """Located outlets; records which producers operate which outlet (for ``sellers``)."""
+        places = []
+        for row in _located(self.data.outlets).itertuples(index=False):
+            place = self.common(row, row.kind if row.kind in OUTLET_KINDS else "sales_point")
+            operator = _text(row.operator)
+            operator_ids = self.by_name_key.get(normalize_text(operator), []) if operator else []
+            seen: set[str] = set()
+            products = self.linked(operator_ids, "operator", seen)
+            if place["commune_code"]:
+                commune_ids = self.by_commune.get(place["commune_code"], [])
+                products += self.linked(commune_ids, "same_commune", seen)
+            for pid in operator_ids:
+                self.operator_of.setdefault(pid, []).append(
+                    {"id": row.outlet_id, "name": place["name"] or ""}
+                )
+            place.update(
+                id=row.outlet_id,
+                status=_text(row.status),
+                address=_text(row.address),
+                operator=operator,
+                operator_producer_ids=list(operator_ids),
+                opened=_text(row.opened),
+                products=products,
+            )
+            places.append(place)
+        return places
+
+    def sellers(self) -> list[dict[str, Any]]:
+        """Located, named producers selling on site (call after ``outlets``)."""
+        producers = self.data.producers
+        selling = producers["sells_on_site"].fillna("false").astype(str).str.lower().eq("true")
+        places = []
+        for row in _located(producers.loc[selling.to_numpy(dtype=bool)]).itertuples(index=False):
+            if not _text(row.name):
+                continue
+            place = self.common(row, "producer")
+            place.update(
+                id=row.producer_id,
+                status=None,
+                address=None,
+                operator=None,
+                operator_producer_ids=[],
+                opened=None,
+                products=self.linked([row.producer_id], "own", set()),
+                runs_outlets=self.operator_of.get(row.producer_id, []),
+                producer_type=_text(row.producer_type),
+            )
+            places.append(place)
+        return places
+
+
+def _sort_products(places: list[dict[str, Any]]) -> None:
+    """By how the product is linked, valid today first, then stars (highest first), name."""
+    basis_rank = {b: i for i, b in enumerate(PRODUCT_BASES)}
+    for place in places:
+        place["products"].sort(
+            key=lambda p: (
+                basis_rank[p["basis"]],
+                p["ocop_status"] != "ocop",
+                -(p["stars"] or 0),
+                p["name"] or "",
+            )
+        )
+
+
+def _best_stars(places: list[dict[str, Any]], groups: tuple[str, ...]) -> dict[str, np.ndarray]:
+    """Per group (and ``""``: any), each place's best rating among products valid today."""
+    best: dict[str, np.ndarray] = {"": np.full(len(places), -1, dtype=np.int16)}
+    for group in groups:
+        best[group] = np.full(len(places), -1, dtype=np.int16)
+    for i, place in enumerate(places):
+        for item in place["products"]:
+            if item["ocop_status"] != "ocop":
+                continue
+            stars = item["stars"] or 0
+            best[""][i] = max(best[""][i], stars)
+            if item["group"] in best:
+                best[item["group"]][i] = max(best[item["group"]][i], stars)
+    return best
+
+
+class VisitorService:
+    """Nearest places and name search on one store; derived data cached per data version and
+    day. ``today`` gives the day certificates are judged at (tests inject a fixed one)."""
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        coverage: CoverageService | None = None,
+        today: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
         self.store = store
         self.settings = settings
+        self.coverage = coverage or CoverageService(store, settings)
+        self.today = today
         self._cache = LruCache(max_entries=8)
 
     def catalogue(self) -> Catalogue:
+        day = self.today()
         return self._cache.get_or_compute(
-            ("catalogue", self.store.data_version()), self._build_catalogue
+            ("catalogue", self.store.data_version(), day), lambda: self._build_catalogue(day)
         )
 
     def groups(self) -> tuple[str, ...]:
@@ -168,233 +346,22 @@ class VisitorService:
             dict(zip(districts["district_code"], districts["district_full_name"], strict=True)),
         )
 
-    def _build_catalogue(self) -> Catalogue:
+    def _build_catalogue(self, today: dt.date) -> Catalogue:
         data = self.store.ocop()
         commune_names, district_names = self._place_names()
-        producers = data.producers
-        producer_name = {
-            pid: _text(name)
-            for pid, name in zip(producers["producer_id"], producers["name"], strict=True)
-        }
-        products_by_producer: dict[str, list[dict[str, Any]]] = {}
-        for row in data.products.itertuples(index=False):
-            products_by_producer.setdefault(row.producer_id, []).append(
-                {
-                    "product_id": row.product_id,
-                    "name": row.name,
-                    "stars": _stars(row.stars),
-                    "group": _text(row.group_148),
-                    "producer_id": row.producer_id,
-                    "producer_name": producer_name.get(row.producer_id),
-                }
-            )
-        by_name_key: dict[str, list[str]] = {}
-        by_commune: dict[str, list[str]] = {}
-        for pid, name, commune in zip(
-            producers["producer_id"], producers["name"], producers["commune_code"], strict=True
-        ):
-            key = normalize_text(_text(name))
-            if key:
-                by_name_key.setdefault(key, []).append(pid)
-            if _text(commune):
-                by_commune.setdefault(str(commune), []).append(pid)
-
-        def linked(producer_ids: Sequence[str], basis: str, seen: set[str]) -> list[dict]:
-            out = []
-            for pid in producer_ids:
-                if pid in seen:
-                    continue
-                seen.add(pid)
-                out.extend({**item, "basis": basis} for item in products_by_producer.get(pid, []))
-            return out
-
-        def common(row: Any, kind: str) -> dict[str, Any]:
-            commune = _text(row.commune_code)
-            district = _text(row.district_code)
-            precision = _text(row.location_precision)
-            return {
-                "kind": kind,
-                "name": _text(row.name),
-                "commune_code": commune,
-                "commune_name": commune_names.get(commune) if commune else None,
-                "district_code": district,
-                "district_name": district_names.get(district) if district else None,
-                "lat": round(float(row.lat), COORDINATE_DECIMALS),
-                "lon": round(float(row.lon), COORDINATE_DECIMALS),
-                "location_precision": precision,
-                "approximate": precision in APPROXIMATE_PRECISIONS,
-                "illustrative": bool(row.illustrative),
-                "source_ids": _sources(row.source_ids),
-            }
-
-        places: list[dict[str, Any]] = []
-        operator_of: dict[str, list[dict[str, str]]] = {}
-        for row in _located(data.outlets).itertuples(index=False):
-            place = common(row, row.kind if row.kind in OUTLET_KINDS else "sales_point")
-            operator = _text(row.operator)
-            operator_ids = by_name_key.get(normalize_text(operator), []) if operator else []
-            seen: set[str] = set()
-            products = linked(operator_ids, "operator", seen)
-            if place["commune_code"]:
-                products += linked(by_commune.get(place["commune_code"], []), "same_commune", seen)
-            for pid in operator_ids:
-                operator_of.setdefault(pid, []).append(
-                    {"id": row.outlet_id, "name": place["name"] or ""}
-                )
-            place.update(
-                id=row.outlet_id,
-                status=_text(row.status),
-                address=_text(row.address),
-                operator=operator,
-                operator_producer_ids=list(operator_ids),
-                opened=_text(row.opened),
-                products=products,
-            )
-            places.append(place)
-        selling = producers["sells_on_site"].fillna("false").astype(str).str.lower().eq("true")
-        for row in _located(producers.loc[selling.to_numpy(dtype=bool)]).itertuples(index=False):
-            if not _text(row.name):
-                continue
-            place = common(row, "producer")
-            place.update(
-                id=row.producer_id,
-                status=None,
-                address=None,
-                operator=None,
-                operator_producer_ids=[],
-                opened=None,
-                products=linked([row.producer_id], "own", set()),
-                runs_outlets=operator_of.get(row.producer_id, []),
-                producer_type=_text(row.producer_type),
-            )
-            places.append(place)
-        basis_rank = {b: i for i, b in enumerate(PRODUCT_BASES)}
-        for place in places:
-            place["products"].sort(
-                key=lambda p: (basis_rank[p["basis"]], -(p["stars"] or 0), p["name"] or "")
-            )
+        rule = visitor_rule(today, self.settings.certificate_months)
+        statuses = product_statuses(self.coverage.eligibility("2020", rule))
+        builder = _PlaceBuilder(data, statuses, commune_names, district_names)
+        places = builder.outlets() + builder.sellers()
+        _sort_products(places)
         groups = tuple(sorted({g for g in data.products["group_148"].dropna().astype(str) if g}))
-        best: dict[str, np.ndarray] = {"": np.full(len(places), -1, dtype=np.int16)}
-        for group in groups:
-            best[group] = np.full(len(places), -1, dtype=np.int16)
-        for i, place in enumerate(places):
-            for item in place["products"]:
-                stars = item["stars"] or 0
-                best[""][i] = max(best[""][i], stars)
-                if item["group"] in best:
-                    best[item["group"]][i] = max(best[item["group"]][i], stars)
         index = NearestIndex([p["lat"] for p in places], [p["lon"] for p in places])
         kinds = np.array([p["kind"] for p in places], dtype=object)
-        search = SearchIndex(self._search_entries(data, commune_names, district_names))
+        search = SearchIndex(
+            search_entries(self.store, data, commune_names, district_names, statuses)
+        )
         links = [place_links(place) for place in places]
-        return Catalogue(places, links, index, kinds, best, groups, search)
-
-    def _search_entries(
-        self, data, commune_names: dict[str, str], district_names: dict[str, str]
-    ) -> list[SearchEntry]:
-        entries: list[SearchEntry] = []
-
-        def point(lat: Any, lon: Any) -> tuple[float | None, float | None]:
-            try:
-                lat_f, lon_f = float(lat), float(lon)
-            except (TypeError, ValueError):
-                return None, None
-            if np.isnan(lat_f) or np.isnan(lon_f):
-                return None, None
-            return round(lat_f, COORDINATE_DECIMALS), round(lon_f, COORDINATE_DECIMALS)
-
-        districts = self.store.districts("display")
-        inner = districts.geometry.representative_point()
-        for row, pt in zip(districts.itertuples(index=False), inner, strict=True):
-            entries.append(
-                SearchEntry(
-                    "district",
-                    row.district_code,
-                    row.district_full_name,
-                    (row.district_name,),
-                    *point(pt.y, pt.x),
-                    extra=(("edition", "2020"), ("approximate", True)),
-                )
-            )
-        for edition in ("2020", "2025"):
-            communes = self.store.communes(edition, "display")
-            inner = communes.geometry.representative_point()
-            for row, pt in zip(communes.itertuples(index=False), inner, strict=True):
-                extra: list[tuple[str, Any]] = [("edition", edition), ("approximate", True)]
-                if edition == "2020":
-                    extra.append(("district_name", district_names.get(row.district_code)))
-                else:
-                    extra.append(("former_province", getattr(row, "former_province", None)))
-                entries.append(
-                    SearchEntry(
-                        "commune",
-                        row.commune_code,
-                        row.commune_full_name,
-                        (row.commune_name,),
-                        *point(pt.y, pt.x),
-                        extra=tuple(extra),
-                    )
-                )
-        precise = {"exact", "address"}
-        for row in data.outlets.itertuples(index=False):
-            entries.append(
-                SearchEntry(
-                    "outlet",
-                    row.outlet_id,
-                    _text(row.name) or row.outlet_id,
-                    tuple(a for a in (_text(row.address),) if a),
-                    *point(row.lat, row.lon),
-                    extra=(
-                        ("kind", _text(row.kind)),
-                        ("approximate", _text(row.location_precision) not in precise),
-                        ("district_name", district_names.get(_text(row.district_code) or "")),
-                    ),
-                )
-            )
-        producer_point: dict[str, tuple[float | None, float | None, bool]] = {}
-        producer_name: dict[str, str | None] = {}
-        for row in data.producers.itertuples(index=False):
-            lat, lon = point(row.lat, row.lon)
-            approximate = _text(row.location_precision) not in precise
-            producer_point[row.producer_id] = (lat, lon, approximate)
-            producer_name[row.producer_id] = _text(row.name)
-            if not _text(row.name):
-                continue
-            entries.append(
-                SearchEntry(
-                    "producer",
-                    row.producer_id,
-                    _text(row.name),
-                    (),
-                    lat,
-                    lon,
-                    extra=(
-                        ("approximate", approximate),
-                        ("commune_name", commune_names.get(_text(row.commune_code) or "")),
-                        ("district_name", district_names.get(_text(row.district_code) or "")),
-                    ),
-                )
-            )
-        for row in data.products.itertuples(index=False):
-            lat, lon, approximate = producer_point.get(row.producer_id, (None, None, True))
-            entries.append(
-                SearchEntry(
-                    "product",
-                    row.product_id,
-                    _text(row.name) or row.product_id,
-                    (),
-                    lat,
-                    lon,
-                    extra=(
-                        ("approximate", approximate),
-                        ("stars", _stars(row.stars)),
-                        ("group", _text(row.group_148)),
-                        ("producer_id", row.producer_id),
-                        ("producer_name", producer_name.get(row.producer_id)),
-                    ),
-                )
-            )
-        return entries
+        return Catalogue(places, links, index, kinds, _best_stars(places, groups), groups, search)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -422,6 +389,8 @@ class VisitorService:
         for position, distance in zip(found.index, found.distance_m, strict=True):
             place = dict(catalogue.places[int(position)])
             products = place["products"]
+            if query.group is not None or query.min_stars is not None:
+                products = [p for p in products if p["ocop_status"] == "ocop"]
             if query.group is not None:
                 products = [p for p in products if p["group"] == query.group]
             if query.min_stars is not None:

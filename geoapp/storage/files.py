@@ -6,7 +6,7 @@ Layout (written by ``flask boundaries build`` and ``flask ocop build``)::
     data/boundaries/communes_2025.parquet, communes_2025_display.parquet
     data/boundaries/districts_2020.parquet, districts_2020_display.parquet
     data/boundaries/crosswalk_2020_2025.csv, manifest.json
-    data/ocop/products.csv, producers.csv, outlets.csv, province_stats.csv
+    data/ocop/products.csv, producers.csv, outlets.csv, province_stats.csv, candidates.csv
 
 Imports write new versions of the OCOP tables under a versions folder (see
 ``geoapp.storage.versions``); when one is current it is served instead of ``data/ocop``.
@@ -29,16 +29,24 @@ import geopandas as gpd
 import pandas as pd
 
 from geoapp.domain.ocop import (
+    CANDIDATE_COLUMNS,
     OUTLET_COLUMNS,
     PRODUCER_COLUMNS,
     PRODUCT_COLUMNS,
     PROVENANCE_COLUMNS,
     OcopData,
+    empty_candidates,
 )
 from geoapp.storage.base import DataMissingError, Detail
 from geoapp.storage.versions import VersionStore
 
-OCOP_FILES = ("products.csv", "producers.csv", "outlets.csv", "province_stats.csv")
+OCOP_FILES = (
+    "products.csv",
+    "producers.csv",
+    "outlets.csv",
+    "province_stats.csv",
+    "candidates.csv",
+)
 CODE_COLUMNS = (
     "commune_code",
     "district_code",
@@ -102,6 +110,16 @@ def read_ocop_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     return frame
 
 
+def read_candidates(ocop_dir: Path) -> pd.DataFrame:
+    """``candidates.csv`` of an OCOP folder (text columns); a folder written before candidates
+    existed (an older version) has none: an empty table."""
+    path = ocop_dir / "candidates.csv"
+    if not path.exists():
+        return empty_candidates()
+    frame = read_ocop_csv(path, CANDIDATE_COLUMNS)
+    return frame[list(CANDIDATE_COLUMNS)].reset_index(drop=True)
+
+
 def points_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     """Turn a table with ``lon``/``lat`` text columns into points in EPSG:4326."""
     lon = pd.to_numeric(frame["lon"], errors="coerce")
@@ -120,7 +138,7 @@ def read_ocop_dir(ocop_dir: Path) -> OcopData:
     producers = points_frame(read_ocop_csv(ocop_dir / "producers.csv", PRODUCER_COLUMNS))
     outlets = points_frame(read_ocop_csv(ocop_dir / "outlets.csv", OUTLET_COLUMNS))
     stats = read_ocop_csv(ocop_dir / "province_stats.csv", ())
-    return OcopData(products, producers, outlets, stats)
+    return OcopData(products, producers, outlets, stats, read_candidates(ocop_dir))
 
 
 def read_crosswalk(path: Path) -> pd.DataFrame:

@@ -25,7 +25,7 @@ from geoapp.storage.versions import utc_now
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 LAYERS = ("communes_2020", "communes_2025", "districts_2020")
-EXTRA_OCOP_FILES = ("name_overrides.csv",)
+OPTIONAL_OCOP_FILES = ("candidates.csv", "name_overrides.csv")  # older folders lack them
 
 
 def alembic_config(db: Database):
@@ -101,11 +101,11 @@ def _insert_boundaries(cur, boundaries_dir: Path) -> int:
 
 def _ocop_texts(ocop_dir: Path) -> dict[str, str]:
     texts = {}
-    for file_name in (*OCOP_FILES, *EXTRA_OCOP_FILES):
+    for file_name in dict.fromkeys((*OCOP_FILES, *OPTIONAL_OCOP_FILES)):
         path = ocop_dir / file_name
         if path.exists():
             texts[file_name] = csv_text(path)
-        elif file_name in OCOP_FILES:
+        elif file_name not in OPTIONAL_OCOP_FILES:
             raise FileNotFoundError(f"{path} is missing: run `flask --app wsgi ocop build`")
     return texts
 

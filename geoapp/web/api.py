@@ -67,6 +67,12 @@ def outlets_geojson() -> Response:
     return send_payload(app_state().coverage.outlets_geojson())
 
 
+@bp.get("/candidates.geojson")
+def candidates_geojson() -> Response:
+    edition, _ = _coverage_query()
+    return send_payload(app_state().coverage.candidates_geojson(edition))
+
+
 @bp.get("/coverage/summary")
 def coverage_summary() -> Response:
     edition, params = _coverage_query()

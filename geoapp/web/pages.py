@@ -52,6 +52,15 @@ def map_labels() -> tuple[tuple[str, str], ...]:
         ("layer_district_labels", _("District names")),
         ("layer_producers", _("Producers")),
         ("layer_outlets", _("OCOP centres and sales points")),
+        ("layer_candidates", _("In the pipeline (not certified)")),
+        (
+            "candidates_note",
+            _(
+                "Registered or scored products whose certification no source confirms: never "
+                "counted in the coverage."
+            ),
+        ),
+        ("candidates_district_only", _("known only by district")),
         ("load_error", _("Map data could not be loaded:")),
     )
 
@@ -84,6 +93,7 @@ def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
         districts_url=url_for("api.districts_geojson", **query),
         producers_url=url_for("api.producers_geojson", **version),
         outlets_url=url_for("api.outlets_geojson", **version),
+        candidates_url=url_for("api.candidates_geojson", edition=query["edition"], **version),
         labels=map_labels(),
         topology_url=url_for("map_data.map_topopack", **query),
         cluster_from_points=settings.cluster_from_points,

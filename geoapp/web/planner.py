@@ -213,6 +213,12 @@ def page_labels() -> dict[str, str]:
         "missing": _("Missing"),
         "status": _("Status"),
         "groups": _("Product groups present"),
+        "n_candidates": _("In the pipeline (not certified)"),
+        "candidates_note": _(
+            "Registered or scored products whose certification no source confirms: never "
+            "counted in the coverage."
+        ),
+        "candidates_district_only": _("%(n)s known only by district", n="{n}"),
         "status_none": _("No product recorded"),
         "status_below": _("Below target"),
         "status_met": _("Target met"),

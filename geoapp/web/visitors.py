@@ -5,10 +5,11 @@ Positions are WGS 84 degrees (EPSG:4326); ``distance_m`` is geodesic metres on W
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 
 from geoapp.domain.search import MAX_QUERY_LENGTH
@@ -25,19 +26,40 @@ from geoapp.web.state import app_state
 
 bp = Blueprint("visitors", __name__)
 
-EXTENSION_KEY = "geoapp.visitors"
 SEARCH_LIMIT_DEFAULT = 10
 
 
 def visitor_service() -> VisitorService:
-    """The app's ``VisitorService`` (created on first use, one per app)."""
-    service = current_app.extensions.get(EXTENSION_KEY)
-    if service is None:
-        state = app_state()
-        service = current_app.extensions.setdefault(
-            EXTENSION_KEY, VisitorService(state.store, state.settings)
+    """The app's ``VisitorService`` (built in ``create_app``)."""
+    return app_state().visitors
+
+
+def format_date(iso: str | None) -> str:
+    """An ISO 8601 day as the request's language writes it ("01/06/2026" in Vietnamese)."""
+    if not iso:
+        return ""
+    day = dt.date.fromisoformat(iso)
+    return day.strftime("%d/%m/%Y") if current_language() == "vi" else day.isoformat()
+
+
+def status_text(item: Mapping[str, Any]) -> str | None:
+    """What a visitor is told about a product that is not plainly an OCOP product today."""
+    status = item["ocop_status"]
+    if status == "expired":
+        return _(
+            "certificate expired on %(date)s; renewal not recorded",
+            date=format_date(item["certificate_expiry"]),
         )
-    return service
+    if status == "not_yet_recognised":
+        return _(
+            "not yet an OCOP product: recognition dated %(date)s",
+            date=format_date(item["recognised_on"]),
+        )
+    if status == "no_rating":
+        return _("not an OCOP product: no confirmed star rating")
+    if not item["date_recorded"]:
+        return _("recognition date not recorded")
+    return None
 
 
 def format_distance(distance_m: float, decimal_mark: str = ".") -> str:
@@ -107,13 +129,19 @@ def api_nearby() -> Response:
     mark = decimal_mark()
     for place in places:
         place["distance_text"] = format_distance(place["distance_m"], mark)
+        for product in place["products"]:
+            product["status_text"] = status_text(product)
     return _json(places)
 
 
 @bp.get("/api/search")
 def api_search() -> Response:
     text, limit = parse_search_query(request.args)
-    return _json(visitor_service().search(text, limit))
+    hits = visitor_service().search(text, limit)
+    for hit in hits:
+        if hit["type"] == "product":
+            hit["status_text"] = status_text(hit)
+    return _json(hits)
 
 
 def page_labels() -> dict[str, str]:
@@ -158,10 +186,10 @@ def page_labels() -> dict[str, str]:
         "type_outlet": _("OCOP outlet"),
         "type_producer": _("Producer"),
         "type_product": _("OCOP product"),
+        "type_product_other": _("Product"),
         "edition_2025": _("from 1 July 2025"),
         "no_location": _("no location known"),
         "stars": _("%(n)s stars", n="{n}"),
-        "unrated": _("not rated"),
         "by": _("by"),
     }
 
@@ -203,4 +231,5 @@ def nearby_page() -> str:
             "min_stars": (request.args.get("min_stars") or "").strip(),
         },
         max_query_length=MAX_QUERY_LENGTH,
+        certificate_months=app_state().settings.certificate_months,
     )

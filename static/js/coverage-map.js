@@ -66,6 +66,44 @@
     return html;
   }
 
+  function candidatePopup(cfg, p) {
+    var html = "<strong>" + esc(label(cfg, "layer_candidates")) + "</strong>";
+    html += "<br>" + esc(p.area_name) + " · " + esc(p.n_candidates);
+    if (p.area_kind === "district") html += " (" + esc(label(cfg, "candidates_district_only")) + ")";
+    html += "<ul>" + (p.names || []).map(function (name) {
+      return "<li>" + esc(name) + "</li>";
+    }).join("") + "</ul>";
+    return html + "<em>" + esc(label(cfg, "candidates_note")) + "</em>";
+  }
+
+  /* Products in the pipeline: off by default and fetched the first time the layer is shown,
+   * so the map's first load does not grow. Never part of the coverage colours. */
+  function candidateLayer(cfg) {
+    var layer = L.layerGroup();
+    var loaded = false;
+    layer.on("add", function () {
+      if (loaded) return;
+      loaded = true;
+      fetchJson(cfg.urls.candidates).then(function (data) {
+        data.features.forEach(function (f) {
+          var p = f.properties;
+          var c = f.geometry.coordinates;
+          L.circleMarker([c[1], c[0]], {
+            radius: 5 + Math.min(Number(p.n_candidates) || 1, 6), color: "#6a3d9a", weight: 2,
+            dashArray: "3 2", fillColor: "#ffffff", fillOpacity: 0.7,
+            className: "candidate-marker candidate-" + p.area_kind,
+          }).bindPopup(candidatePopup(cfg, p)).addTo(layer);
+        });
+        document.body.setAttribute("data-candidates-ready", "true");
+      }).catch(function (err) {
+        loaded = false;
+        document.body.setAttribute("data-candidates-ready", "error");
+        showError(layer._map, label(cfg, "load_error") + " " + err.message);
+      });
+    });
+    return layer;
+  }
+
   function outletPopup(cfg, p) {
     var html = "<strong>" + esc(p.name) + "</strong>";
     html += "<br>" + esc(label(cfg, "kind_" + p.kind));
@@ -385,7 +423,12 @@
 
   /* Permalinks: the view lives in the URL (?center=lat,lon&zoom=z&layers=a,b&lang=..),
    * next to the filters the server reads; replaceState keeps it current. */
-  var LAYER_KEYS = ["communes", "districts", "labels", "producers", "outlets"];
+  var LAYER_KEYS = ["communes", "districts", "labels", "producers", "outlets", "candidates"];
+  var HIDDEN_BY_DEFAULT = ["candidates"];
+
+  function shownByDefault(key) {
+    return HIDDEN_BY_DEFAULT.indexOf(key) < 0;
+  }
 
   function readView() {
     var params = new URLSearchParams(window.location.search);
@@ -410,8 +453,10 @@
     var c = map.getCenter();
     params.set("center", c.lat.toFixed(5) + "," + c.lng.toFixed(5));
     params.set("zoom", String(map.getZoom()));
-    var shown = LAYER_KEYS.filter(function (k) { return map.hasLayer(layers[k]); });
-    if (shown.length === LAYER_KEYS.length) params.delete("layers");
+    var keys = LAYER_KEYS.filter(function (k) { return layers[k]; });
+    var shown = keys.filter(function (k) { return map.hasLayer(layers[k]); });
+    var usual = keys.filter(shownByDefault);
+    if (shown.join(",") === usual.join(",")) params.delete("layers");
     else params.set("layers", shown.join(","));
     var lang = document.documentElement.lang;
     if (lang && !params.has("lang")) params.set("lang", lang);
@@ -531,9 +576,11 @@
       communes: communes, districts: districts, labels: districtLabels, producers: producers,
       outlets: outlets,
     };
+    if (cfg.urls.candidates) byKey.candidates = candidateLayer(cfg);
     hatches.addTo(map);
     LAYER_KEYS.forEach(function (k) {
-      if (!view.layers || view.layers.indexOf(k) >= 0) byKey[k].addTo(map);
+      if (!byKey[k]) return;
+      if (view.layers ? view.layers.indexOf(k) >= 0 : shownByDefault(k)) byKey[k].addTo(map);
     });
     map.on("moveend overlayadd overlayremove", function () { writeView(map, byKey); });
     var overlays = {};
@@ -543,8 +590,10 @@
     overlays[esc(label(cfg, "layer_district_labels"))] = districtLabels;
     overlays[esc(label(cfg, "layer_producers"))] = producers;
     overlays[esc(label(cfg, "layer_outlets"))] = outlets;
+    if (byKey.candidates) overlays[esc(label(cfg, "layer_candidates"))] = byKey.candidates;
     L.control.layers(null, overlays, { collapsed: true }).addTo(map);
-    state.layers = { communes: communes, districts: districts, producers: producers, outlets: outlets };
+    state.layers = { communes: communes, districts: districts, producers: producers, outlets: outlets,
+      candidates: byKey.candidates };
 
     Promise.all(loads).then(function () {
       var keep = view.center || (cfg.focus && (cfg.focus.district || cfg.focus.commune));

@@ -112,13 +112,19 @@
       if (!items.length) return;
       html += '<p class="basis">' + esc(label("basis_" + basis)) + ":</p><ul class=\"products\">";
       items.forEach(function (p) {
-        var rating = p.stars
+        // Only a product valid today is shown with its OCOP stars; any other says why not.
+        var rating = p.ocop_status === "ocop" && p.stars
           ? '<span aria-label="' + esc(label("stars", { n: p.stars })) + '">' + stars(p.stars) + "</span>"
-          : "<small>(" + esc(label("unrated")) + ")</small>";
+          : "";
+        if (p.status_text) {
+          rating += ' <small class="product-status product-status-' + esc(p.ocop_status) + '">(' +
+            esc(p.status_text) + ")</small>";
+        }
         var by = basis === "same_commune" && p.producer_name
           ? " <small>" + esc(label("by")) + " " + esc(p.producer_name) + "</small>"
           : "";
-        html += "<li>" + esc(p.name) + " " + rating + by + "</li>";
+        html += '<li data-product-id="' + esc(p.product_id) + '" data-ocop-status="' +
+          esc(p.ocop_status) + '">' + esc(p.name) + " " + rating + by + "</li>";
       });
       html += "</ul>";
     });
@@ -222,10 +228,12 @@
     });
     var points = places.map(function (p) { return [p.lat, p.lon]; });
     points.push([position.lat, position.lon]);
+    // Not animated: Leaflet drops a setView made while a zoom animation runs, so a place tapped
+    // right after the list appears would not be centred.
     if (points.length > 1) {
-      map.fitBounds(points, { padding: [24, 24], maxZoom: 15 });
+      map.fitBounds(points, { padding: [24, 24], maxZoom: 15, animate: false });
     } else {
-      map.setView(points[0], 13);
+      map.setView(points[0], 13, { animate: false });
     }
     var text = places.length ? label("count", { n: places.length }) : label("none_found");
     setStatus(text + " · " + sourceText(position));
@@ -288,11 +296,13 @@
   }
 
   function searchResultText(hit) {
-    var parts = [label("type_" + hit.type)];
+    var ocop = hit.type !== "product" || hit.ocop_status === "ocop";
+    var parts = [label(ocop ? "type_" + hit.type : "type_product_other")];
     if (hit.type === "commune" && hit.edition === "2025") parts.push(label("edition_2025"));
     if (hit.district_name && hit.type !== "district") parts.push(hit.district_name);
     if (hit.type === "product") {
-      parts.push(hit.stars ? stars(hit.stars) : label("unrated"));
+      if (ocop && hit.stars) parts.push(stars(hit.stars));
+      if (hit.status_text) parts.push(hit.status_text);
       if (hit.producer_name) parts.push(hit.producer_name);
     }
     if (!hit.location) parts.push(label("no_location"));

@@ -17,13 +17,14 @@
   var LIST_FIELDS = { groups: 1, product_names: 1 };
   var TABLE_COLUMNS = {
     "2020": ["commune_full_name", "district_name", "n_products", "target", "missing", "status",
-      "groups"],
+      "groups", "n_candidates"],
     "2025": ["commune_full_name", "former_province", "n_products", "target", "missing", "status",
-      "groups"],
+      "groups", "n_candidates"],
   };
   var COLUMN_LABELS = { commune_full_name: "commune", district_name: "district",
     former_province: "former_province", n_products: "n_products", target: "target",
-    missing: "missing", status: "status", groups: "groups" };
+    missing: "missing", status: "status", groups: "groups", n_candidates: "n_candidates" };
+  var NUMERIC_COLUMNS = { n_products: 1, target: 1, missing: 1, n_candidates: 1 };
 
   /* Search key: the same rule as normalize_text in geoapp/domain/names.py (lower case, "đ" ->
    * "d", diacritics dropped by NFD decomposition, punctuation and spaces collapsed). Keep the
@@ -290,7 +291,12 @@
             "</td>";
         }
         if (name === "groups") return "<td>" + esc((row.groups || []).join(", ")) + "</td>";
-        var numeric = name === "n_products" || name === "target" || name === "missing";
+        if (name === "n_candidates") {
+          // Products in the pipeline: a column of their own, never part of the coverage.
+          return '<td class="num candidates">' + (row.n_candidates ? esc(row.n_candidates) : "–") +
+            "</td>";
+        }
+        var numeric = NUMERIC_COLUMNS[name] === 1;
         return "<td" + (numeric ? ' class="num"' : "") + ">" + cell(row[name]) + "</td>";
       });
       var selected = row.commune_code === state.commune;
@@ -309,7 +315,7 @@
     section.hidden = state.edition !== "2020";
     var body = document.querySelector("#district-table tbody");
     var allRow = '<tr tabindex="0" data-district=""' + (state.district ? "" : ' class="selected"') +
-      '><td colspan="7"><em>' + esc(L_.all_districts) + "</em></td></tr>";
+      '><td colspan="8"><em>' + esc(L_.all_districts) + "</em></td></tr>";
     body.innerHTML = allRow + coverage.districts.map(function (d) {
       var selected = d.district_code === state.district;
       return '<tr tabindex="0" data-district="' + esc(d.district_code) + '"' +
@@ -320,7 +326,11 @@
         '</td><td class="num">' + esc(d.communes_met) + '</td><td class="num">' +
         esc(d.communes_below) + '</td><td class="num">' + esc(d.communes_none) +
         '</td><td class="num">' + esc(Math.round(d.share_met * 100)) + "%</td>" +
-        namedCell(d) + "</tr>";
+        namedCell(d) +
+        '<td class="num candidates">' + (d.n_candidates ? esc(d.n_candidates) : "–") +
+        (d.n_candidates_district_only ? ' <small title="' + esc(L_.candidates_district_only
+          .replace("{n}", d.n_candidates_district_only)) + '">(' +
+          esc(d.n_candidates_district_only) + ")</small>" : "") + "</td></tr>";
     }).join("");
   }
 
@@ -397,6 +407,14 @@
     } else {
       html += "<p>" + esc(L_.none_listed) + "</p>";
     }
+    html += '<h3 class="candidates-title">' + esc(L_.n_candidates) + "</h3>" +
+      '<p class="note">' + esc(L_.candidates_note) + "</p>" +
+      listOrNone(detail.candidates, function (c) {
+        return esc(c.name) + (c.stars ? " · " + esc(c.stars) : "") +
+          (c.producer ? "<br><small>" + esc(c.producer) + "</small>" : "") +
+          (c.decision ? "<br><small>" + esc(c.decision) + "</small>" : "") +
+          " <small>[" + esc(c.source_ids || "") + "]</small>";
+      });
     html += "<h3>" + esc(L_.producers) + "</h3>" + listOrNone(detail.producers, function (p) {
       return esc(p.name || L_.producer_not_stated) + " · " + esc(L_["type_" + p.producer_type]) +
         (p.location_precision === "district" ? " · <em>" + esc(L_.approximate) + "</em>" : "");

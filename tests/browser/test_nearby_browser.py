@@ -57,6 +57,17 @@ def test_location_gives_a_sorted_list_and_tapping_an_item_centres_the_map(phone,
     assert "Your device's location" in phone.locator("#nearby-status").inner_text()
     assert phone.locator("path.visitor-position").count() == 1
     assert phone.locator(".nearby-marker").count() == len(items)
+    # Products are judged at today's date: none but a valid one shows OCOP stars.
+    products = phone.eval_on_selector_all(
+        "#nearby-list li[data-ocop-status]",
+        "items => items.map(li => [li.dataset.ocopStatus, li.textContent])",
+    )
+    assert products
+    for status, text in products:
+        if status == "expired":
+            assert "renewal not recorded" in text and "\u2605" not in text
+        elif status != "ocop":
+            assert "\u2605" not in text
 
     third = phone.locator("#nearby-list > li.place").nth(2)
     third.locator("button.place-main").tap()
@@ -118,8 +129,21 @@ def test_tapping_the_map_sets_the_position(phone, live_server):
     phone.goto(live_server.url + "/nearby?lat=15.5&lon=108.0")
     phone.wait_for_selector("body[data-nearby-ready=true]", timeout=20_000)
     before = phone.evaluate("() => window.nearbyPage.position")
-    box = phone.locator("#nearby-map").bounding_box()
-    phone.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.3)
+    # A point of the bare map (not a marker, a popup or a control), wherever the data puts them.
+    point = phone.evaluate(
+        """() => {
+          const box = document.getElementById('nearby-map').getBoundingClientRect();
+          for (const fy of [0.3, 0.5, 0.7, 0.4, 0.6]) {
+            for (const fx of [0.25, 0.5, 0.75, 0.35, 0.65]) {
+              const x = box.left + box.width * fx, y = box.top + box.height * fy;
+              if (document.elementFromPoint(x, y).id === 'nearby-map') return [x, y];
+            }
+          }
+          return null;
+        }"""
+    )
+    assert point is not None
+    phone.mouse.click(*point)
     phone.wait_for_function("() => window.nearbyPage.position.source === 'map'", timeout=10_000)
     after = phone.evaluate("() => window.nearbyPage.position")
     assert (after["lat"], after["lon"]) != (before["lat"], before["lon"])

@@ -16,6 +16,7 @@ from shapely.geometry import Point
 
 from geoapp.config import PROJECT_ROOT, load_settings
 from geoapp.domain.ocop import (
+    CANDIDATE_COLUMNS,
     LOCATION_PRECISIONS,
     OUTLET_COLUMNS,
     OUTLET_KINDS,
@@ -124,6 +125,8 @@ def built(settings, tmp_path_factory):
         "unmatched": read_text_csv(out / "unmatched_names.csv"),
         "source_products": read_text_csv(settings.ocop_sources / "products.csv"),
         "source_outlets": read_text_csv(settings.ocop_sources / "sales_points.csv"),
+        "candidates": read_text_csv(out / "candidates.csv"),
+        "source_candidates": read_text_csv(settings.ocop_sources / "candidates.csv"),
         "communes": read_text_csv(settings.boundary_sources / "qn_communes_2020.csv"),
     }
 
@@ -144,6 +147,7 @@ def test_columns_exactly_as_the_schema(built):
     assert tuple(built["producers"].columns) == PRODUCER_COLUMNS
     assert tuple(built["outlets"].columns) == OUTLET_COLUMNS
     assert tuple(built["unmatched"].columns) == UNMATCHED_COLUMNS
+    assert tuple(built["candidates"].columns) == CANDIDATE_COLUMNS
 
 
 @pytest.mark.realdata
@@ -162,12 +166,48 @@ def test_every_product_is_kept_and_located_or_listed(built):
 
 
 @pytest.mark.realdata
+def test_every_candidate_is_kept_placed_or_listed(built, polygons):
+    candidates, source = built["candidates"], built["source_candidates"]
+    assert len(source) > 0
+    assert candidates["candidate_id"].tolist() == source["record_id"].tolist()
+    listed = set(built["unmatched"]["record_id"])
+    communes, districts = polygons
+    for row in candidates.itertuples():
+        assert row.location_precision in {"commune", "district"} or row.candidate_id in listed
+        if row.location_precision == "commune":
+            assert row.commune_code in communes.index and row.district_code in districts.index
+        elif row.location_precision == "district":
+            assert row.commune_code == "" and row.district_code in districts.index
+    # The facts of each candidate are carried as the source gives them (stars stay text).
+    by_id = source.set_index("record_id")
+    for row in candidates.itertuples():
+        src = by_id.loc[row.candidate_id]
+        assert (row.name, row.stars, row.source_ids, row.decision) == (
+            src["product_name"],
+            src["stars"],
+            src["source_ids"],
+            src["decision"],
+        )
+    assert f"{len(source)} candidates" in built["summary"]
+    # Candidates are not products: none of them is in products.csv.
+    assert not set(candidates["candidate_id"]) & set(built["products"]["product_id"])
+
+
+@pytest.mark.realdata
+def test_committed_candidates_are_the_built_ones(built):
+    committed = read_text_csv(PROJECT_ROOT / "data" / "ocop" / "candidates.csv")
+    pd.testing.assert_frame_equal(committed, built["candidates"])
+
+
+@pytest.mark.realdata
 def test_unmatched_names_are_listed_and_printed(built):
     unmatched, messages = built["unmatched"], built["messages"]
     for row in unmatched.itertuples():
         assert any(row.record_id in m and row.raw_value in m for m in messages), row
     # Each listed commune really was given in the source and is not a code of the result.
-    source = built["source_products"].set_index("record_id")
+    source = pd.concat([built["source_products"], built["source_candidates"]]).set_index(
+        "record_id"
+    )
     products = built["products"].set_index("product_id")
     producers = built["producers"].set_index("producer_id")
     for row in unmatched.loc[unmatched["field"].eq("commune")].itertuples():

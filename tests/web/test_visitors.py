@@ -6,6 +6,7 @@ The tiny data gets, for these tests only: outlet O1 operated by "htx mot" (produ
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pandas as pd
@@ -35,9 +36,18 @@ def visitor_data_dir(tmp_path_factory):
     return data_dir
 
 
+TODAY = dt.date(2024, 12, 31)
+
+
+def at_today(app, today: dt.date = TODAY):
+    """``app`` with its visitor pages judging certificates at ``today``."""
+    app.extensions["geoapp"].visitors.today = lambda: today
+    return app
+
+
 @pytest.fixture(scope="module")
 def visitor_app(visitor_data_dir):
-    return create_app({"data_dir": visitor_data_dir, "testing": True, "tile_url": "none"})
+    return at_today(create_app({"data_dir": visitor_data_dir, "testing": True, "tile_url": "none"}))
 
 
 @pytest.fixture()
@@ -312,3 +322,77 @@ def test_real_search_examples(real_client):
     assert dang_sam and all(t == "product" for t, _ in dang_sam[:3])
     assert all("sâm" in n.lower() for _, n in dang_sam[:3])
     assert names("Đảng sâm")[:3] == dang_sam[:3]
+
+
+@pytest.fixture()
+def expiry_day_client(visitor_data_dir):
+    """The visitor data on 2026-06-01, the day P1's certificate (2023-06-01, 36 months) ends."""
+    app = create_app({"data_dir": visitor_data_dir, "testing": True, "tile_url": "none"})
+    return at_today(app, dt.date(2026, 6, 1)).test_client()
+
+
+def test_nearby_labels_a_certificate_expired_today_and_filters_it_by_stars(expiry_day_client):
+    o1 = nearby(expiry_day_client, "lat=15.55&lon=108.05&lang=en")[0]
+    assert o1["id"] == "O1"
+    p1 = next(p for p in o1["products"] if p["product_id"] == "P1")
+    assert p1["ocop_status"] == "expired"
+    assert p1["status_text"] == "certificate expired on 2026-06-01; renewal not recorded"
+    vi = nearby(expiry_day_client, "lat=15.55&lon=108.05&lang=vi")[0]
+    p1_vi = next(p for p in vi["products"] if p["product_id"] == "P1")
+    assert "01/06/2026" in p1_vi["status_text"] and "renewal" not in p1_vi["status_text"]
+    p2 = next(p for p in o1["products"] if p["product_id"] == "P2")
+    assert p2["ocop_status"] == "ocop" and p2["status_text"] is None
+    # At ≥3★ only P2 is left at O1; in the food group O1 has no valid product at all.
+    three = nearby(expiry_day_client, "lat=15.55&lon=108.05&min_stars=3")
+    assert [p["product_id"] for p in three[0]["products"]] == ["P2"]
+    food = nearby(expiry_day_client, "lat=15.55&lon=108.05&group=Thực phẩm")
+    assert "O1" not in [p["id"] for p in food]
+    assert [x["product_id"] for x in food[0]["products"]] == ["P3"]  # PR2: P4 expired
+
+
+def test_nearby_labels_an_undated_and_an_unrated_product(visitor_data_dir, tmp_path):
+    data_dir = write_tiny_data(tmp_path)
+    path = data_dir / "ocop" / "producers.csv"
+    producers = pd.read_csv(path, dtype=str, keep_default_na=False)
+    producers["sells_on_site"] = "true"
+    producers.to_csv(path, index=False)
+    path = data_dir / "ocop" / "products.csv"
+    products = pd.read_csv(path, dtype=str, keep_default_na=False)
+    products.loc[products["product_id"] == "P5", "stars"] = ""
+    products.to_csv(path, index=False)
+    app = at_today(create_app({"data_dir": data_dir, "testing": True, "tile_url": "none"}))
+    places = {p["id"]: p for p in nearby(app.test_client(), "lat=15.6&lon=108.1&lang=en")}
+    p6 = places["PR3"]["products"][0]
+    assert (p6["product_id"], p6["ocop_status"]) == ("P6", "ocop")
+    assert p6["status_text"] == "recognition date not recorded"
+    p5 = next(p for p in places["PR2"]["products"] if p["product_id"] == "P5")
+    assert p5["ocop_status"] == "no_rating"
+    assert p5["status_text"] == "not an OCOP product: no confirmed star rating"
+
+
+def test_search_products_carry_the_status_label(expiry_day_client):
+    hit = search(expiry_day_client, "q=mat ong&lang=en")[0]
+    assert (hit["id"], hit["ocop_status"]) == ("P1", "expired")
+    assert hit["status_text"] == "certificate expired on 2026-06-01; renewal not recorded"
+    tea = search(expiry_day_client, "q=tra xanh&lang=en")[0]
+    assert (tea["id"], tea["ocop_status"], tea["status_text"]) == ("P2", "ocop", None)
+    place_hits = search(expiry_day_client, "q=tay")
+    assert all("status_text" not in h for h in place_hits if h["type"] != "product")
+
+
+def test_visitors_use_today_not_the_planners_as_of(visitor_data_dir):
+    app = create_app(
+        {"data_dir": visitor_data_dir, "testing": True, "tile_url": "none", "as_of": "2026-06-01"}
+    )
+    o1 = nearby(at_today(app).test_client(), "lat=15.55&lon=108.05")[0]
+    assert {p["product_id"]: p["ocop_status"] for p in o1["products"]} == {
+        "P1": "ocop",
+        "P2": "ocop",
+    }
+
+
+def test_nearby_page_says_validity_is_judged_today(vclient):
+    en = vclient.get("/nearby?lang=en").get_data(as_text=True)
+    assert "valid today (36 months from its recognition); the data records no renewals" in en
+    vi = vclient.get("/nearby?lang=vi").get_data(as_text=True)
+    assert "còn hiệu lực vào hôm nay (36 tháng" in vi
