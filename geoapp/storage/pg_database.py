@@ -47,7 +47,7 @@ class Database:
         *,
         connect_timeout_s: int = 2,
         statement_timeout_s: float = 10.0,
-        wait_s: float = 1.0,
+        wait_s: float = 0.5,
         max_size: int = 4,
         fail_fast_s: float = 1.0,
     ) -> None:
