@@ -19,12 +19,14 @@ $(VENV)/.installed: requirements.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $@
 
-# Leaflet and its plugins come from npm (package-lock.json) and are served by the app itself.
+# Leaflet, its plugins and topojson-client come from npm (package-lock.json) and are served by the app itself.
 static/vendor/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent
 	rm -rf static/vendor && mkdir -p static/vendor
 	cp -r node_modules/leaflet/dist static/vendor/leaflet
 	cp -r node_modules/leaflet.markercluster/dist static/vendor/leaflet.markercluster
+	cp -r node_modules/topojson-client/dist static/vendor/topojson-client
+	cp -r node_modules/leaflet.vectorgrid/dist static/vendor/leaflet.vectorgrid
 	touch $@
 
 # UI languages (Flask-Babel): the .po catalogues are in the repo, the .mo files are built here.

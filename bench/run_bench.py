@@ -47,7 +47,7 @@ ROUTES = {
     "hello": "/bench/hello",
     "/": "/",
     "/api/communes.geojson": "/api/communes.geojson",
-    "/api/map.topopack": "/api/map.topopack",
+    "/api/coverage/status.json": "/api/coverage/status.json",
     "/api/nearby": NEARBY,
 }
 
@@ -55,7 +55,7 @@ ROUTES = {
 HTTP_ROUNDS = 3
 # Answered from caches: these should run near the framework's floor (ratio to hello >= 0.7).
 # /api/nearby computes every answer (a visitor's position is never the same twice).
-CACHED_ROUTES = frozenset({"/", "/api/communes.geojson", "/api/map.topopack"})
+CACHED_ROUTES = frozenset({"/", "/api/communes.geojson", "/api/coverage/status.json"})
 
 
 def log(message: str) -> None:
@@ -288,7 +288,7 @@ COMMUNES_DRAWN = "() => document.querySelectorAll('path.commune-shape').length >
 
 def section_country(results: dict) -> None:
     """The app itself on a synthetic country of 10,000 communes: what a first visit loads
-    (districts), and a visit zoomed in to commune level (plus the cells in view)."""
+    (districts), and a visit zoomed in to commune level (plus the vector tiles in view)."""
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -310,12 +310,12 @@ def section_country(results: dict) -> None:
                 ):
                     urls, blocked = chromium.first_visit_urls(browser, server.url + path, then_js)
                     weight = page_weight(server.url, urls)
-                    cells = [u for u in urls if "/api/communes.topopack" in u]
+                    tiles = [u for u in urls if "/tiles/" in u]
                     layer[name] = {
                         "path": path,
                         "gzip_bytes": weight["gzip_bytes"],
                         "requests": len(urls),
-                        "cells": len(cells),
+                        "tiles": len(tiles),
                         "blocked_requests": blocked,
                     }
                 browser.close()
@@ -519,7 +519,7 @@ def table_rows(r: dict) -> list[tuple[str, str, str, str, str, str]]:
         (
             "   zoomed in to communes (zoom 10)",
             kb(zoomed["gzip_bytes"]),
-            f"{zoomed['cells']} cells of communes",
+            f"{zoomed['tiles']} vector tiles of communes",
             "",
             "",
             "",

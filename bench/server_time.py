@@ -21,13 +21,14 @@ HEADERS = {"Accept-Encoding": "gzip"}
 
 
 def visit_urls() -> list[str]:
-    """A first visit of each edition (page, packed topology, producers, outlets), then the API
-    layers other clients ask for."""
+    """A first visit of each edition (page, boundaries, status, producers, outlets), then the
+    API layers other clients ask for."""
     urls = []
     for edition in ("2020", "2025"):
         urls += [
             f"/?edition={edition}",
-            f"/api/map.topopack?edition={edition}",
+            f"/api/boundaries.topojson?edition={edition}",
+            f"/api/coverage/status.json?edition={edition}",
             "/api/producers.geojson",
             "/api/outlets.geojson",
             f"/api/map.topojson?edition={edition}",

@@ -117,6 +117,7 @@ def ocop_validate(paths, allow_updates: bool, lang: str) -> None:
 @click.option("--note", default="", help="Note kept in the version's manifest.")
 def ocop_import(paths, allow_updates: bool, lang: str, note: str) -> None:
     """Validate and, when there is no error, apply as a new data version."""
+    from geoapp.services.imports import ImportRejected
     from geoapp.storage.versions import VersionError
 
     plan = _plan(paths, allow_updates, lang)
@@ -124,7 +125,7 @@ def ocop_import(paths, allow_updates: bool, lang: str, note: str) -> None:
         raise click.ClickException("not imported: fix the errors above (nothing was changed)")
     try:
         version = _imports().apply(plan, note=note)
-    except VersionError as exc:
+    except (ImportRejected, VersionError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"imported as {version}" if version else "nothing to change: no new version")
 
@@ -134,7 +135,11 @@ def ocop_import(paths, allow_updates: bool, lang: str, note: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv")
 def ocop_export(directory: str, fmt: str) -> None:
     """Write the data being served in the import format."""
-    for path in _imports().export(directory, fmt):
+    try:
+        paths = _imports().export(directory, fmt)
+    except OSError as exc:
+        raise click.ClickException(f"cannot write to {directory}: {exc.strerror}") from exc
+    for path in paths:
         click.echo(f"wrote {path}")
 
 
@@ -161,11 +166,12 @@ def ocop_history() -> None:
 @click.argument("version")
 def ocop_rollback(version: str) -> None:
     """Serve an earlier version again (a name from `ocop history`, or `seed`)."""
+    from geoapp.services.imports import ImportRejected
     from geoapp.storage.versions import VersionError
 
     try:
         current = _imports().rollback(version)
-    except VersionError as exc:
+    except (ImportRejected, VersionError) as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo(f"now serving {current or 'seed'}")
 

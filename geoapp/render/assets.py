@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
-# The map script reads the boundary topology itself (static/js/coverage-map.js).
-VENDOR_JS = (("leaflet", "vendor/leaflet/leaflet.js"),)
+# Leaflet, and topojson-client to read the boundaries (TopoJSON) in static/js/coverage-map.js.
+VENDOR_JS = (
+    ("leaflet", "vendor/leaflet/leaflet.js"),
+    ("topojson_client", "vendor/topojson-client/topojson-client.min.js"),
+)
+# Linked only by a map drawn from vector tiles (an edition mapped by area).
+VECTOR_TILES_JS = (
+    ("leaflet_vectorgrid", "vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
+)
 VENDOR_CSS = (("leaflet_css", "vendor/leaflet/leaflet.css"),)
 # Loaded by the map script only when there are many markers to cluster.
 CLUSTER_JS = (("leaflet_markercluster", "vendor/leaflet.markercluster/leaflet.markercluster.js"),)

@@ -21,6 +21,7 @@ from geoapp.render.assets import (
     APP_JS,
     CLUSTER_CSS,
     CLUSTER_JS,
+    VECTOR_TILES_JS,
     VENDOR_CSS,
     VENDOR_JS,
     asset_links,
@@ -49,8 +50,10 @@ class MapConfig:
     tile_url: str
     tile_attribution: str
     data_attribution: str
-    communes_url: str
-    districts_url: str
+    # Geometry (TopoJSON, versioned by the boundary build) and the coverage status of its
+    # communes and districts (JSON by code, versioned by the data), joined in the browser.
+    boundaries_url: str
+    status_url: str
     producers_url: str
     outlets_url: str
     labels: tuple[tuple[str, str], ...]
@@ -59,15 +62,11 @@ class MapConfig:
     # (("district", "503"),)) keeps the view on that area and dims the communes outside it.
     embed: bool = False
     focus: tuple[tuple[str, str], ...] = ()
-    # One topology with the communes and districts (replaces their two GeoJSON loads when set).
-    topology_url: str = ""
     # More producers than this: cluster them (the plugin is fetched then, not before).
     cluster_from_points: int = 300
-    # Set for an edition mapped by area: the topology holds districts only, and the communes
-    # of each visible cell (cell_deg degrees) load from this URL (+ &cell=x,y) from
-    # communes_min_zoom on.
-    communes_cell_url: str = ""
-    cell_deg: float = 1.0
+    # Set for an edition mapped by area: the boundaries hold districts only, and the communes
+    # come as vector tiles from this URL template ({z}/{x}/{y}) from communes_min_zoom on.
+    tiles_url: str = ""
     communes_min_zoom: int = 9
     # Fill the districts by their communes' status (only where the edition's communes nest
     # in the districts drawn: the 2020 edition).
@@ -84,12 +83,7 @@ def script_json(value: object) -> str:
 
 def data_urls(config: MapConfig) -> list[str]:
     """The data resources the map script fetches first (preloaded from the page's head)."""
-    shapes = (
-        [config.topology_url]
-        if config.topology_url
-        else [config.communes_url, config.districts_url]
-    )
-    return [*shapes, config.producers_url, config.outlets_url]
+    return [config.boundaries_url, config.status_url, config.producers_url, config.outlets_url]
 
 
 def allow_zoom(header: str) -> str:
@@ -128,7 +122,8 @@ def render_coverage_map(config: MapConfig) -> MapParts:
     )
     fmap._id = "coverage"  # a stable element id: the same page bytes from every worker
     # Serve only our own copies of Leaflet: no CDN, nothing unused (jQuery, Bootstrap, ...).
-    fmap.default_js = asset_links(config.static_url, VENDOR_JS + APP_JS)
+    vendor_js = VENDOR_JS + (VECTOR_TILES_JS if config.tiles_url else ())
+    fmap.default_js = asset_links(config.static_url, vendor_js + APP_JS)
     fmap.default_css = asset_links(config.static_url, VENDOR_CSS + APP_CSS)
     if config.tile_url != "none":
         folium.TileLayer(
@@ -137,11 +132,10 @@ def render_coverage_map(config: MapConfig) -> MapParts:
     fmap.fit_bounds([list(config.bounds[0]), list(config.bounds[1])])
     layer_config = {
         "urls": {
-            "communes": config.communes_url,
-            "districts": config.districts_url,
+            "boundaries": config.boundaries_url,
+            "status": config.status_url,
             "producers": config.producers_url,
             "outlets": config.outlets_url,
-            "topology": config.topology_url,
             "candidates": config.candidates_url,
         },
         "statusColours": STATUS_COLOURS,
@@ -152,12 +146,11 @@ def render_coverage_map(config: MapConfig) -> MapParts:
         "embed": config.embed,
         "focus": dict(config.focus),
         "byArea": {
-            "url": config.communes_cell_url,
-            "cellDeg": config.cell_deg,
+            "tiles": config.tiles_url,
             "minZoom": config.communes_min_zoom,
             "fill": config.area_districts_filled,
         }
-        if config.communes_cell_url
+        if config.tiles_url
         else None,
         "cluster": {
             "fromPoints": config.cluster_from_points,

@@ -20,6 +20,7 @@ from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 
+from geoapp.render.literal_text import literal_metadata, literal_texts
 from geoapp.render.static_map import (
     StaticMapSpec,
     draw_map,
@@ -293,9 +294,9 @@ def render_pdf(spec: ReportSpec, created: dt.datetime | None = None) -> bytes:
     with (
         _RC_LOCK,
         matplotlib.rc_context({"pdf.fonttype": PDF_FONTTYPE}),
-        PdfPages(buffer, metadata=metadata) as pdf,
+        PdfPages(buffer, metadata=literal_metadata(metadata)) as pdf,
     ):
-        pdf.savefig(_first_page(spec, pages))
+        pdf.savefig(literal_texts(_first_page(spec, pages)))
         for number, lines in enumerate(flow_pages, start=2):
-            pdf.savefig(_flow_page(number, pages, spec, lines))
+            pdf.savefig(literal_texts(_flow_page(number, pages, spec, lines)))
     return buffer.getvalue()

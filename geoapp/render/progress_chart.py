@@ -20,6 +20,7 @@ import math
 import xml.etree.ElementTree as ET
 from collections import Counter
 
+from geoapp.domain.text_safety import strip_control
 from geoapp.render.palette import PROGRESS_COLOURS
 
 SVG_NS = "http://www.w3.org/2000/svg"
@@ -90,15 +91,16 @@ def _fmt(value: float) -> str:
 
 
 def _el(parent: ET.Element, tag: str, text: str | None = None, **attrs: object) -> ET.Element:
-    """A child element; attribute names use ``_`` for ``-``; ElementTree escapes all text."""
+    """A child element; attribute names use ``_`` for ``-``; ElementTree escapes all text, and
+    characters XML cannot hold (which ElementTree would write as they are) are removed."""
     names = {k.rstrip("_").replace("_", "-"): v for k, v in attrs.items() if v is not None}
     element = ET.SubElement(
         parent,
         f"{{{SVG_NS}}}{tag}",
-        {k: _fmt(v) if isinstance(v, float) else str(v) for k, v in names.items()},
+        {k: _fmt(v) if isinstance(v, float) else strip_control(str(v)) for k, v in names.items()},
     )
     if text is not None:
-        element.text = text
+        element.text = strip_control(text)
     return element
 
 

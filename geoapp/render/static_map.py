@@ -32,6 +32,7 @@ from matplotlib.patches import Patch, Rectangle
 from matplotlib.patheffects import withStroke
 from pyproj import Transformer
 
+from geoapp.render.literal_text import literal_metadata, literal_texts
 from geoapp.render.palette import STATUS_COLOURS
 
 MAP_CRS = "EPSG:32649"  # UTM zone 49N, metres
@@ -484,15 +485,17 @@ def render_png(spec: StaticMapSpec, width: int, height: int, dpi: int) -> Static
     georeference = Georeference(MAP_CRS, limits, (left, top, left + box_w, top + box_h))
     buffer = io.BytesIO()
     description = " · ".join([spec.title, spec.subtitle] + ([spec.notice] if spec.notice else []))
-    fig.savefig(
+    literal_texts(fig).savefig(
         buffer,
         format="png",
         dpi=dpi,
-        metadata={
-            "Title": spec.title,
-            "Description": description,
-            "Georeference": georeference.to_json(),
-            "Software": "geoapp (matplotlib)",
-        },
+        metadata=literal_metadata(
+            {
+                "Title": spec.title,
+                "Description": description,
+                "Georeference": georeference.to_json(),
+                "Software": "geoapp (matplotlib)",
+            }
+        ),
     )
     return StaticMap(buffer.getvalue(), georeference, width, height)

@@ -9,13 +9,9 @@ picks it up on its next request. Coordinates are EPSG:4326 throughout.
 
 from __future__ import annotations
 
-import codecs
-import csv
 import dataclasses
 import datetime as dt
-import io
 import sys
-import zipfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
@@ -25,14 +21,25 @@ from geoapp.config import Settings
 from geoapp.domain import validation as v
 from geoapp.domain.names import Commune, District, NameMatcher, NameOverride
 from geoapp.domain.ocop import PROVENANCE_COLUMNS
+from geoapp.services.import_files import (  # noqa: F401 (the reading API, re-exported)
+    DEFAULT_LIMITS,
+    READABLE_SUFFIXES,
+    ReadLimits,
+    decode_csv,
+    expand_paths,
+    guess_delimiter,
+    no_progress,
+    read_csv_table,
+    read_upload,
+    read_xlsx_tables,
+)
+from geoapp.services.spreadsheets import safe_frame, text_cells
 from geoapp.storage.files import FileStore
 from geoapp.storage.versions import VersionInfo, utc_now
 
 TABLE_FILES = {"products": "products.csv", "producers": "producers.csv", "outlets": "outlets.csv"}
 OTHER_FILES = ("province_stats.csv", "candidates.csv")  # carried into each new version
 PROGRESS_MIN_ROWS = 2000
-MAX_SCAN_ROWS = 12
-READABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
 
 
 class ImportRejected(RuntimeError):
@@ -60,214 +67,6 @@ def terminal_progress(total: int, label: str) -> v.Progress:
     if total < PROGRESS_MIN_ROWS or not sys.stderr.isatty():
         return v.Progress()
     return _Bar(total, label)
-
-
-def no_progress(total: int, label: str) -> v.Progress:
-    return v.Progress()
-
-
-# -- reading files -----------------------------------------------------------------------------
-
-
-def _file_issue(name: str, en: str, vi: str, sheet: str = "", code: str = "bad_file") -> v.Issue:
-    return v.Issue("error", code, name, sheet, None, "", "", en, vi)
-
-
-def decode_csv(raw: bytes, name: str) -> tuple[str | None, v.Issue | None]:
-    """Text of a UTF-8 file (BOM optional), or an issue explaining how to save it as UTF-8."""
-    if raw.startswith(codecs.BOM_UTF8):
-        raw = raw[len(codecs.BOM_UTF8) :]
-    elif raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return None, _file_issue(
-            name,
-            "the file is UTF-16; save it as 'CSV UTF-8 (Comma delimited)'",
-            "tệp mã hoá UTF-16; hãy lưu lại dạng 'CSV UTF-8 (Comma delimited)'",
-            code="bad_encoding",
-        )
-    try:
-        return raw.decode("utf-8"), None
-    except UnicodeDecodeError as exc:
-        guess = ""
-        for encoding in ("cp1258", "cp1252"):
-            try:
-                raw.decode(encoding)
-                guess = f" (it looks like {encoding.replace('cp', 'Windows-')})"
-                break
-            except UnicodeDecodeError:
-                continue
-        return None, _file_issue(
-            name,
-            f"the file is not UTF-8{guess}: byte 0x{raw[exc.start]:02x} at position {exc.start}; "
-            "in Excel use Save As > 'CSV UTF-8 (Comma delimited)', or upload the .xlsx",
-            f"tệp không phải UTF-8{guess}: byte 0x{raw[exc.start]:02x} ở vị trí {exc.start}; "
-            "trong Excel chọn Save As > 'CSV UTF-8 (Comma delimited)', hoặc tải lên tệp .xlsx",
-            code="bad_encoding",
-        )
-
-
-def _table_from_rows(
-    name: str, sheet: str, numbered: Iterable[tuple[int, list[str]]], default_kind: str | None
-) -> tuple[v.Table | None, v.Issue | None]:
-    """A table from numbered, cleaned rows: the header found among the first rows (title rows
-    above it are skipped), empty rows dropped."""
-    rows = [(n, cells) for n, cells in numbered if any(cells)]
-    if not rows:
-        return None, None
-    header_index = v.find_header_row([cells for _, cells in rows[:MAX_SCAN_ROWS]])
-    if header_index is None:
-        return None, _file_issue(
-            name,
-            "no header row found in the first rows (expected column names such as product_id, "
-            "name, stars or Mã sản phẩm, Tên sản phẩm, Số sao)",
-            "không tìm thấy dòng tiêu đề cột ở các dòng đầu (ví dụ Mã sản phẩm, Tên sản phẩm, "
-            "Số sao)",
-            sheet,
-            code="no_header",
-        )
-    headers = rows[header_index][1]
-    while headers and not headers[-1]:
-        headers = headers[:-1]
-    data = rows[header_index + 1 :]
-    kind = v.kind_from_headers(headers) or default_kind
-    table = v.Table(
-        name, sheet, headers, [cells for _, cells in data], [n for n, _ in data], kind=kind
-    )
-    if kind is None:
-        return table, _file_issue(
-            name,
-            "cannot tell whether this holds products, producers or outlets: name the file or "
-            "sheet (products / producers / outlets) or include the id column",
-            "không xác định được loại dữ liệu (sản phẩm / chủ thể / điểm bán): đặt tên tệp "
-            "hoặc trang tính, hoặc thêm cột mã",
-            sheet,
-        )
-    return table, None
-
-
-def guess_delimiter(text: str) -> str:
-    """ "," ";" or tab: the one that splits the first lines into the most columns the most
-    consistently (quotes respected; Excel's regional "CSV" may use ";")."""
-    lines = text[:50000].splitlines()[:30]
-    best, best_score = ",", -1.0
-    for delimiter in (",", ";", "\t"):
-        widths = [len(r) for r in csv.reader(lines, delimiter=delimiter) if any(r)]
-        if not widths:
-            continue
-        common = max(set(widths), key=widths.count)
-        score = (common > 1) * (widths.count(common) / len(widths)) * common
-        if score > best_score:
-            best, best_score = delimiter, score
-    return best
-
-
-def read_csv_table(
-    raw: bytes, name: str, progress: v.ProgressFactory = no_progress
-) -> tuple[list[v.Table], list[v.Issue]]:
-    text, issue = decode_csv(raw, name)
-    if text is None:
-        return [], [issue] if issue else []
-    records = list(csv.reader(io.StringIO(text), delimiter=guess_delimiter(text)))
-    bar = progress(len(records), f"reading {name}")
-    numbered = []
-    for number, record in enumerate(records, start=1):
-        numbered.append((number, [v.clean_cell(c) for c in record]))
-        bar.update(1)
-    bar.close()
-    table, problem = _table_from_rows(name, "", numbered, v.kind_from_name(Path(name).stem))
-    if table is None and problem is None:
-        problem = _file_issue(name, "the file is empty", "tệp không có dữ liệu")
-    return ([table] if table and table.kind else []), ([problem] if problem else [])
-
-
-def read_xlsx_tables(
-    data: bytes | Path, name: str, progress: v.ProgressFactory = no_progress
-) -> tuple[list[v.Table], list[v.Issue]]:
-    from openpyxl import load_workbook
-
-    source = io.BytesIO(data) if isinstance(data, bytes) else data
-    try:
-        workbook = load_workbook(source, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        return [], [
-            _file_issue(
-                name,
-                f"not a readable .xlsx workbook ({type(exc).__name__})",
-                f"không đọc được tệp .xlsx ({type(exc).__name__})",
-            )
-        ]
-    tables, issues = [], []
-    try:
-        for sheet in workbook.worksheets:
-            total = sheet.max_row or 0
-            bar = progress(total, f"reading {name} [{sheet.title}]")
-            numbered = []
-            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-                numbered.append((number, [v.clean_cell(c) for c in values]))
-                bar.update(1)
-            bar.close()
-            table, problem = _table_from_rows(
-                name, sheet.title, numbered, v.kind_from_name(sheet.title)
-            )
-            if problem is not None and problem.code == "no_header":
-                # a sheet of notes beside the data: skipped, with a warning
-                problem = dataclasses.replace(problem, severity="warning")
-            if problem:
-                issues.append(problem)
-            if table is not None and table.kind:
-                tables.append(table)
-    finally:
-        workbook.close()
-    if not tables:
-        issues.append(
-            _file_issue(
-                name,
-                "no sheet with products, producers or outlets was found",
-                "không có trang tính nào chứa sản phẩm, chủ thể hoặc điểm bán",
-            )
-        )
-    return tables, issues
-
-
-def read_upload(
-    data: bytes, name: str, progress: v.ProgressFactory = no_progress
-) -> tuple[list[v.Table], list[v.Issue]]:
-    """Tables of one uploaded or local file, by its name's suffix."""
-    suffix = Path(name).suffix.lower()
-    if suffix in {".xlsx", ".xlsm"}:
-        return read_xlsx_tables(data, name, progress)
-    if suffix in {".csv", ".txt", ".tsv"}:
-        return read_csv_table(data, name, progress)
-    if suffix == ".xls":
-        return [], [
-            _file_issue(
-                name,
-                "old Excel format (.xls): save the workbook as .xlsx",
-                "định dạng Excel cũ (.xls): hãy lưu lại dạng .xlsx",
-            )
-        ]
-    return [], [
-        _file_issue(
-            name,
-            "unknown file type: use .csv or .xlsx",
-            "loại tệp không hỗ trợ: dùng .csv hoặc .xlsx",
-        )
-    ]
-
-
-def expand_paths(paths: Iterable[Path]) -> list[Path]:
-    """Files of ``paths``; a folder stands for its .csv and .xlsx files (sorted)."""
-    out: list[Path] = []
-    for path in paths:
-        path = Path(path)
-        if path.is_dir():
-            out.extend(
-                p
-                for p in sorted(path.iterdir())
-                if p.suffix.lower() in READABLE_SUFFIXES and not p.name.startswith((".", "~$"))
-            )
-        else:
-            out.append(path)
-    return out
 
 
 # -- reference ---------------------------------------------------------------------------------
@@ -381,9 +180,12 @@ class ImportPlan:
 class ImportService:
     """Import, export, history and rollback of the OCOP tables served by ``store``."""
 
-    def __init__(self, store: FileStore, settings: Settings) -> None:
+    def __init__(
+        self, store: FileStore, settings: Settings, limits: ReadLimits = DEFAULT_LIMITS
+    ) -> None:
         self.store = store
         self.settings = settings
+        self.limits = limits
 
     @property
     def versions(self):
@@ -416,7 +218,7 @@ class ImportService:
         report = v.Report()
         tables: list[v.Table] = []
         for name, data in sources:
-            found, issues = read_upload(data, name, progress)
+            found, issues = read_upload(data, name, progress, self.limits)
             for issue in issues:
                 report.add(issue)
             tables.extend(found)
@@ -430,7 +232,20 @@ class ImportService:
         files = expand_paths(paths)
         if not files:
             raise ImportRejected("no .csv or .xlsx file to read")
-        return self.plan([(p.name, p.read_bytes()) for p in files], **options)
+        sources = []
+        for path in files:
+            try:
+                size = path.stat().st_size
+                if size > self.limits.max_file_bytes:  # checked before the file is read
+                    raise ImportRejected(
+                        f"{path.name} has {size / 2**20:,.1f} MB, more than the "
+                        f"{self.limits.max_file_bytes / 2**20:,.0f} MB an import file may have: "
+                        "split it"
+                    )
+                sources.append((path.name, path.read_bytes()))
+            except OSError as exc:
+                raise ImportRejected(f"cannot read {path.name}: {exc.strerror}") from None
+        return self.plan(sources, **options)
 
     # ---- applying ----
 
@@ -481,7 +296,7 @@ class ImportService:
         paths = []
         for kind, frame in frames.items():
             path = out_dir / TABLE_FILES[kind]
-            frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+            write_csv(path, frame)
             paths.append(path)
         return paths
 
@@ -562,10 +377,16 @@ def write_xlsx(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
     workbook = Workbook(write_only=True)
     for title, frame in sheets.items():
         sheet = workbook.create_sheet(title=title[:31])
-        sheet.append(list(frame.columns))
+        sheet.append(text_cells(sheet, [str(c) for c in frame.columns]))
         for row in frame.astype(str).itertuples(index=False):
-            sheet.append(list(row))
+            sheet.append(text_cells(sheet, row))
     workbook.save(path)
+
+
+def write_csv(path: Path, frame: pd.DataFrame) -> None:
+    """``frame`` as an import file: CSV UTF-8 with a BOM (Excel reads Vietnamese), text made
+    safe for spreadsheets (``geoapp.services.spreadsheets``)."""
+    safe_frame(frame).to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
 
 
 def write_templates(out_dir: Path, lang: str = "vi") -> list[Path]:
@@ -585,7 +406,7 @@ def write_templates(out_dir: Path, lang: str = "vi") -> list[Path]:
         name = v.KIND_NAMES[kind][1].capitalize() if lang == "vi" else kind
         sheets[name] = frame
         path = out_dir / f"template_{kind}.csv"
-        frame.to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+        write_csv(path, frame)
         paths.append(path)
     xlsx = out_dir / "template_ocop.xlsx"
     write_xlsx(xlsx, sheets)
@@ -650,6 +471,6 @@ def write_frames(frames: dict[str, pd.DataFrame], out_dir: Path) -> list[Path]:
     for kind, frame in frames.items():
         columns = [c for c in v.export_columns(kind) if c in frame.columns]
         path = out_dir / TABLE_FILES[kind]
-        frame[columns].to_csv(path, index=False, encoding="utf-8-sig", lineterminator="\n")
+        write_csv(path, frame[columns])
         paths.append(path)
     return paths

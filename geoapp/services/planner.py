@@ -29,6 +29,7 @@ from geoapp.services.cache import LruCache
 from geoapp.services.coverage import CoverageService
 from geoapp.services.geojson import feature_collection, json_value
 from geoapp.services.progress import Progress, compute_progress
+from geoapp.services.spreadsheets import safe_frame, text_cells
 
 STATUS_RANK = {status: rank for rank, status in enumerate(cov.STATUSES)}
 GROUP_FIELDS = {"2019": "group_1048", "2023": "group_148"}
@@ -491,7 +492,7 @@ class PlannerService:
     def to_csv(self, view: PlannerView) -> bytes:
         """The commune rows as CSV, UTF-8 with a byte order mark (Excel reads Vietnamese)."""
         buffer = io.StringIO()
-        flat_rows(view.communes, view.fields).to_csv(
+        safe_frame(flat_rows(view.communes, view.fields)).to_csv(
             buffer, index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL
         )
         return ("\ufeff" + buffer.getvalue()).encode("utf-8")
@@ -551,11 +552,11 @@ class PlannerService:
         bold = Font(bold=True)
         for title, frame in sheets:
             sheet = book.create_sheet(title)
-            sheet.append([str(c) for c in frame.columns])
+            sheet.append(text_cells(sheet, [str(c) for c in frame.columns]))
             for cell in sheet[1]:
                 cell.font = bold
             for row in frame.astype(object).itertuples(index=False):
-                sheet.append([_cell(v) for v in row])
+                sheet.append(text_cells(sheet, [_cell(v) for v in row]))
             sheet.freeze_panes = "A2"
             for index, column in enumerate(frame.columns, start=1):
                 width = max([len(str(column))] + [len(str(_cell(v))) for v in frame[column]])

@@ -12,12 +12,36 @@ from geoapp.domain.ocop import OcopData
 Detail = Literal["full", "display"]
 
 
+REBUILD_BOUNDARIES = "rebuild it with `make data` (or `flask --app wsgi boundaries build`)"
+REBUILD_OCOP = "rebuild it with `make ocop-data` (or `flask --app wsgi ocop build`)"
+
+
 class DataMissingError(RuntimeError):
-    """A data file the service needs has not been built or is unreadable."""
+    """A data file the service needs has not been built or is unreadable.
+
+    ``str(exc)`` (for logs) names the file's path; ``public`` says what is missing and how to
+    rebuild it without any server path, for responses.
+    """
+
+    def __init__(self, message: str, public: str = "") -> None:
+        super().__init__(message)
+        self.public = public or f"a data file is missing or unreadable: {REBUILD_BOUNDARIES}"
+
+
+DATABASE_DOWN = "the database is not reachable now; the service retries by itself"
+DATABASE_EMPTY = (
+    "the database holds no data yet: run `flask --app wsgi db upgrade` and"
+    " `flask --app wsgi db load`"
+)
 
 
 class StoreUnavailableError(DataMissingError):
-    """The database cannot be reached now (the service answers 503 and retries by itself)."""
+    """The database cannot be reached now (the service answers 503 and retries by itself).
+
+    ``str(exc)`` (for logs) names the server and the reason; ``public`` names neither."""
+
+    def __init__(self, message: str, public: str = DATABASE_DOWN) -> None:
+        super().__init__(message, public)
 
 
 class Store(Protocol):
@@ -25,6 +49,11 @@ class Store(Protocol):
 
     def data_version(self) -> str:
         """A short string that changes whenever any data the store serves changes."""
+        ...
+
+    def boundary_version(self) -> str:
+        """The boundary build's version: changes only when the boundaries change (not on an
+        import of OCOP records)."""
         ...
 
     def communes(self, edition: str, detail: Detail = "full") -> gpd.GeoDataFrame:

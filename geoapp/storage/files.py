@@ -20,6 +20,7 @@ opened with ``pin_version`` (the web layer opens one per request: a request read
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 from contextvars import ContextVar, Token
@@ -37,7 +38,12 @@ from geoapp.domain.ocop import (
     OcopData,
     empty_candidates,
 )
-from geoapp.storage.base import DataMissingError, Detail
+from geoapp.storage.base import (
+    REBUILD_BOUNDARIES,
+    REBUILD_OCOP,
+    DataMissingError,
+    Detail,
+)
 from geoapp.storage.versions import VersionStore
 
 OCOP_FILES = (
@@ -95,11 +101,17 @@ def boundary_file(boundaries_dir: Path, layer: str, detail: Detail) -> Path:
 def read_ocop_csv(path: Path, columns: tuple[str, ...]) -> pd.DataFrame:
     """Read one OCOP table with codes and ids kept as text and missing cells as ``<NA>``."""
     if not path.exists():
-        raise DataMissingError(f"{path} is missing: run `flask --app wsgi ocop build`")
+        raise DataMissingError(
+            f"{path} is missing: run `flask --app wsgi ocop build`",
+            f"the OCOP table {path.name} is missing: {REBUILD_OCOP}",
+        )
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""])
     missing = [c for c in columns if c not in frame.columns]
     if missing:
-        raise DataMissingError(f"{path} lacks column(s): {', '.join(missing)}")
+        raise DataMissingError(
+            f"{path} lacks column(s): {', '.join(missing)}",
+            f"the OCOP table {path.name} lacks column(s) {', '.join(missing)}: {REBUILD_OCOP}",
+        )
     frame = frame.astype("string")
     if columns:
         for column in PROVENANCE_COLUMNS:
@@ -141,13 +153,6 @@ def read_ocop_dir(ocop_dir: Path) -> OcopData:
     return OcopData(products, producers, outlets, stats, read_candidates(ocop_dir))
 
 
-def read_crosswalk(path: Path) -> pd.DataFrame:
-    """The 2020 -> 2025 crosswalk CSV with its code columns kept as text."""
-    if not path.exists():
-        raise DataMissingError(f"{path} is missing: run `flask --app wsgi boundaries build`")
-    return pd.read_csv(path, dtype={c: str for c in CODE_COLUMNS})
-
-
 class FileStore:
     """Reads the processed files under ``data_dir``; one instance per app."""
 
@@ -164,6 +169,7 @@ class FileStore:
         self._pointer_path = str(self.versions.pointer_path) if self.versions else None
         self._watched_by_version: dict[str | None, tuple[Path, tuple[str, ...]]] = {}
         self._state_memo: tuple[tuple, str] | None = None
+        self._boundary_memo: tuple[tuple, str] | None = None
 
     def _current_version(self) -> str | None:
         """Name of the imported version being served, None for the seed (re-checked per call)."""
@@ -235,6 +241,21 @@ class FileStore:
     def data_version(self) -> str:
         return self._state()[0]
 
+    def boundary_version(self) -> str:
+        """``build_version`` of the boundary manifest (re-read only when the file changes)."""
+        path = self.boundaries_dir / "manifest.json"
+        try:
+            stat = os.stat(path)
+        except FileNotFoundError:
+            message = f"{path} is missing: run `flask --app wsgi boundaries build`"
+            raise DataMissingError(message) from None
+        key = (stat.st_ino, stat.st_mtime_ns, stat.st_size)
+        known = self._boundary_memo
+        if known is None or known[0] != key:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+            known = self._boundary_memo = (key, str(manifest["build_version"]))
+        return known[1]
+
     def _cached(self, key: tuple, load):
         """``load()`` once per data version. The cache holds the newest version only: a
         request pinned to a version replaced since reads afresh and leaves the cache alone
@@ -254,8 +275,17 @@ class FileStore:
     def _read_layer(self, layer: str, detail: Detail) -> gpd.GeoDataFrame:
         path = boundary_file(self.boundaries_dir, layer, detail)
         if not path.exists():
-            raise DataMissingError(f"{path} is missing: run `flask --app wsgi boundaries build`")
-        return gpd.read_parquet(path)
+            raise DataMissingError(
+                f"{path} is missing: run `flask --app wsgi boundaries build`",
+                f"the boundary layer {path.stem} is missing: {REBUILD_BOUNDARIES}",
+            )
+        try:
+            return gpd.read_parquet(path)
+        except (OSError, ValueError) as exc:  # pyarrow's errors derive from these
+            raise DataMissingError(
+                f"{path} is unreadable: {exc}",
+                f"the boundary layer {path.stem} is unreadable: {REBUILD_BOUNDARIES}",
+            ) from exc
 
     def communes(self, edition: str, detail: Detail = "full") -> gpd.GeoDataFrame:
         return self._cached(
@@ -268,9 +298,16 @@ class FileStore:
         )
 
     def crosswalk(self) -> pd.DataFrame:
-        return self._cached(
-            ("crosswalk",), lambda: read_crosswalk(self.boundaries_dir / "crosswalk_2020_2025.csv")
-        )
+        def load() -> pd.DataFrame:
+            path = self.boundaries_dir / "crosswalk_2020_2025.csv"
+            if not path.exists():
+                raise DataMissingError(
+                    f"{path} is missing: run `flask --app wsgi boundaries build`",
+                    f"the boundary crosswalk {path.name} is missing: {REBUILD_BOUNDARIES}",
+                )
+            return pd.read_csv(path, dtype={c: str for c in CODE_COLUMNS})
+
+        return self._cached(("crosswalk",), load)
 
     def ocop(self) -> OcopData:
         return self._cached(("ocop",), read_ocop_dir)

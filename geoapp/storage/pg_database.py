@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 
-from geoapp.storage.base import DataMissingError, StoreUnavailableError
+from geoapp.storage.base import DATABASE_EMPTY, DataMissingError, StoreUnavailableError
 
 __all__ = ["Database", "StoreUnavailableError", "redact"]
 log = logging.getLogger(__name__)
@@ -124,7 +124,8 @@ class Database:
         except psycopg.errors.UndefinedTable as exc:
             raise DataMissingError(
                 f"the database has no geoapp tables in schema {self.schema}:"
-                " run `flask --app wsgi db upgrade` and `flask --app wsgi db load`"
+                " run `flask --app wsgi db upgrade` and `flask --app wsgi db load`",
+                DATABASE_EMPTY,
             ) from exc
 
     def direct(self) -> psycopg.Connection:

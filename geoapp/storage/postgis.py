@@ -33,7 +33,7 @@ import pandas as pd
 import shapely
 
 from geoapp.domain.ocop import OcopData
-from geoapp.storage.base import DataMissingError, Detail
+from geoapp.storage.base import DATABASE_EMPTY, REBUILD_BOUNDARIES, DataMissingError, Detail
 from geoapp.storage.files import CODE_COLUMNS, _pinned, read_ocop_dir
 from geoapp.storage.pg_database import Database
 from geoapp.storage.pg_versions import PgVersions
@@ -49,11 +49,13 @@ class PgState:
     load_id: int
     version_id: int
     name: str
+    boundary_version: str
 
 
 STATE_SQL = """
-SELECT s.instance_id::text, s.boundary_load, v.id, v.name
+SELECT s.instance_id::text, s.boundary_load, v.id, v.name, b.manifest ->> 'build_version'
 FROM app_state s
+LEFT JOIN boundary_loads b ON b.id = s.boundary_load
 JOIN ocop_versions v
   ON v.id = s.current_version OR (s.current_version IS NULL AND v.name = 'seed')
 """
@@ -75,10 +77,12 @@ class PostgisStore:
         with self.db.connection() as conn:
             row = conn.execute(STATE_SQL).fetchone()
         if row is None or row[1] is None:
-            raise DataMissingError("the database holds no data yet: run `flask --app wsgi db load`")
-        instance, load_id, version_id, name = row
+            raise DataMissingError(DATABASE_EMPTY, DATABASE_EMPTY)
+        instance, load_id, version_id, name, build_version = row
         digest = hashlib.sha256(f"pg:{instance}:{load_id}:{name}".encode()).hexdigest()[:12]
-        return PgState(digest, load_id, version_id, name)
+        # The build's own version, as the file store gives it (a reload of the same build
+        # keeps every geometry URL cached).
+        return PgState(digest, load_id, version_id, name, str(build_version or f"load{load_id}"))
 
     def _state(self) -> PgState:
         pinned = _pinned.get()
@@ -91,6 +95,10 @@ class PostgisStore:
 
     def data_version(self) -> str:
         return self._state().version
+
+    def boundary_version(self) -> str:
+        """``build_version`` of the boundary manifest loaded (changes only with the boundaries)."""
+        return self._state().boundary_version
 
     @property
     def ocop_dir(self) -> Path:
@@ -126,7 +134,9 @@ class PostgisStore:
             if found is None:
                 raise DataMissingError(
                     f"layer {layer} ({detail}) is not in the database: run `flask --app wsgi db"
-                    " load` after `flask --app wsgi boundaries build`"
+                    " load` after `flask --app wsgi boundaries build`",
+                    f"the boundary layer {layer} is not loaded: {REBUILD_BOUNDARIES}, then"
+                    " `flask --app wsgi db load`",
                 )
             rows = conn.execute(
                 "SELECT props, ST_AsBinary(geom) FROM boundary_features"

@@ -36,6 +36,7 @@ POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 SEED = "seed"
 VERSION_RE = re.compile(r"^v(\d{4,})$")
+_VERSION_NAME = re.compile(r"v?(\d{1,9})")  # what a user may type: 3, v3, v0003
 
 
 class VersionError(RuntimeError):
@@ -71,12 +72,13 @@ def utc_now() -> str:
 def normalize_version(name: str) -> str:
     """ "3", "v3", "v0003" -> "v0003"; "seed" stays "seed"."""
     text = str(name).strip().lower()
-    if text in {SEED, "0", "v0", "v0000"}:
+    match = _VERSION_NAME.fullmatch(text) if text.isascii() else None
+    if text == SEED or (match is not None and int(match.group(1)) == 0):
         return SEED
-    number = text[1:] if text.startswith("v") else text
-    if not number.isdigit():
-        raise VersionError(f"not a version name: {name!r} (expected e.g. v0003, 3 or seed)")
-    return f"v{int(number):04d}"
+    if match is None:
+        shown = text if len(text) <= 20 else text[:20] + "…"
+        raise VersionError(f"not a version name: {shown!r} (expected e.g. v0003, 3 or seed)")
+    return f"v{int(match.group(1)):04d}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -252,7 +254,7 @@ class VersionStore:
             pointer = self.pointer()
             if target != SEED and target not in self.names():
                 known = ", ".join([SEED, *self.names()])
-                raise VersionError(f"no version {name!r}; known: {known}")
+                raise VersionError(f"no version {target}; known: {known}")
             new = None if target == SEED else target
             event = {"at": utc_now(), "action": action, "version": new,
                      "from": pointer.get("current")}  # fmt: skip

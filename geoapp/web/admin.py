@@ -34,6 +34,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.security import check_password_hash
 from werkzeug.utils import secure_filename
 
+from geoapp.domain.text_safety import strip_control
 from geoapp.services.imports import ImportRejected, ImportService, describe_version
 from geoapp.storage.attempts import FailedAttempts
 from geoapp.storage.versions import StaleBaseError, VersionError
@@ -214,12 +215,19 @@ def upload():
                  limit_mb=MAX_UPLOAD_BYTES // 2**20)  # fmt: skip
 
 
+def _rejected(exc: ImportRejected):
+    return _page("admin_error.html", 400, message="rejected", detail=str(exc))
+
+
 def _preview(staged: Path, meta: dict, status: int = 200, notice: str = ""):
     lang = _lang()
-    plan = _service().plan(
-        [(meta["name"], (staged / "upload").read_bytes())],
-        allow_updates=meta["allow_updates"],
-    )
+    try:
+        plan = _service().plan(
+            [(meta["name"], (staged / "upload").read_bytes())],
+            allow_updates=meta["allow_updates"],
+        )
+    except ImportRejected as exc:
+        return _rejected(exc)
     issues = sorted(plan.report.issues, key=lambda i: (i.severity != "error", i.file, i.row or 0))
     return _page(
         "admin_preview.html",
@@ -277,9 +285,12 @@ def confirm():
         return _page("admin_error.html", 400, message="expired")
     staged, meta = found
     service = _service()
-    plan = service.plan(
-        [(meta["name"], (staged / "upload").read_bytes())], allow_updates=meta["allow_updates"]
-    )
+    try:
+        plan = service.plan(
+            [(meta["name"], (staged / "upload").read_bytes())], allow_updates=meta["allow_updates"]
+        )
+    except ImportRejected as exc:
+        return _rejected(exc)
     expected = request.form.get("base", "")
     if not plan.ok or (plan.base or "seed") != expected:
         return _preview(staged, meta, 409, notice="changed")
@@ -296,8 +307,14 @@ def confirm():
 
 @bp.post("/rollback")
 def rollback():
+    name = request.form.get("version", "")
     try:
-        current = _service().rollback(request.form.get("version", ""))
+        current = _service().rollback(name)
+    except ImportRejected as exc:
+        return _rejected(exc)
     except VersionError:
-        return _page("admin_error.html", 400, message="bad_version")
+        known = ", ".join(["seed", *(info.name for info in _service().history())])
+        shown = strip_control(name.strip())
+        shown = shown if len(shown) <= 20 else shown[:20] + "…"
+        return _page("admin_error.html", 400, message="bad_version", name=shown, known=known)
     return _page("admin_done.html", version=current or "seed", summary="", rollback=True)

@@ -42,14 +42,14 @@ COMPRESSIBLE = frozenset(
         "application/json",
         "application/geo+json",
         "application/topo+json",
-        "application/vnd.ocop.topopack",
+        "application/vnd.mapbox-vector-tile",
         "application/xml",
         "image/svg+xml",
     }
 )
 # Made once per data version and parameters and kept in a cache: worth the best settings.
 BEST_MIMETYPES = frozenset(
-    {"application/geo+json", "application/topo+json", "application/vnd.ocop.topopack"}
+    {"application/geo+json", "application/topo+json", "application/vnd.mapbox-vector-tile"}
 )
 # Tagged with a hash of the body, so that a repeat request can be answered 304.
 TAGGED_MIMETYPES = frozenset({"text/html", "application/json"})

@@ -40,7 +40,7 @@ def register(app: Flask) -> None:
     def store_unavailable(exc: StoreUnavailableError):
         log.warning("store unavailable: %s", exc)
         response = app.make_response(
-            error_response(503, "database unavailable", str(exc), retry_after_s=5)
+            error_response(503, "database unavailable", exc.public, retry_after_s=5)
         )
         response.headers["Retry-After"] = "5"
         response.headers["Cache-Control"] = "no-store"
@@ -48,8 +48,8 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(DataMissingError)
     def data_missing(exc: DataMissingError):
-        log.error("data missing: %s", exc)
-        return error_response(503, "data not available", str(exc))
+        log.error("data missing: %s", exc)  # the path goes to the log, never to the client
+        return error_response(503, "data not available", exc.public)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):

@@ -1,24 +1,31 @@
-"""``/api/map.topojson``: the coverage map's communes and districts in one compact TopoJSON;
-``/api/map.topopack``: the same packed (``geoapp.services.topopack``), which the map page loads;
-``/api/communes.topopack?cell=x,y``: the communes of one cell, for an edition mapped by area.
+"""The map's boundaries and their coverage status, apart (``geoapp.services.topology``).
 
-Takes the coverage parameters of ``/api/communes.geojson`` (edition, target, min_stars, as_of,
-...). Objects ``communes`` and ``districts`` carry the same properties as the GeoJSON layers;
-coordinates are EPSG:4326 after applying the topology's ``transform``. See
-``geoapp.services.topology`` for the simplification and precision (≤ 50 m from full detail).
-For an edition mapped by area (more communes than ``GEOAPP_MAP_FULL_COMMUNES_MAX``) the map
-topology holds only ``districts``, simplified for a low zoom (within about 335 m); the communes
-come by cell, at ≤ 50 m.
+- ``/api/boundaries.topojson?edition=&v=<boundary version>``: standard TopoJSON, geometry and
+  codes only (EPSG:4326, ≤ 50 m from full detail after the ``transform``); for an edition mapped
+  by area (more communes than ``GEOAPP_MAP_FULL_COMMUNES_MAX``) the districts alone, simplified
+  for a low zoom (within about 335 m).
+- ``/tiles/{edition}/{z}/{x}/{y}.mvt?v=<boundary version>``: Mapbox Vector Tiles of the
+  communes (layer ``communes``, property ``commune_code``; ``geoapp.services.vector_tiles``).
+- ``/api/coverage/status.json?edition=...&v=<data version>``: every property of the communes'
+  and districts' GeoJSON layers, by code; takes the coverage parameters of
+  ``/api/communes.geojson``.
+- ``/api/map.topojson``: geometry and properties in one TopoJSON, for other clients.
+
+Geometry URLs naming the current boundary version are cached for good, as status URLs naming
+the current data version are (``api.send_payload``): an import re-sends only the status.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, abort, current_app, request
 
-from geoapp.services.topology import CELL_DEG, MapTopologyService
+from geoapp.services.coverage import Payload
+from geoapp.services.topology import MapTopologyService
+from geoapp.services.vector_tiles import VectorTileService, valid_tile
+from geoapp.web.params import parse_edition
 from geoapp.web.state import app_state
 
-bp = Blueprint("map_data", __name__, url_prefix="/api")
+bp = Blueprint("map_data", __name__)
 
 
 def topology_service() -> MapTopologyService:
@@ -32,27 +39,53 @@ def topology_service() -> MapTopologyService:
     return extensions["geoapp.topology"]
 
 
-@bp.get("/map.topojson")
+def tile_service() -> VectorTileService:
+    """The app's vector tile service (made on first use)."""
+    extensions = current_app.extensions
+    if "geoapp.tiles" not in extensions:
+        extensions["geoapp.tiles"] = VectorTileService(app_state().store)
+    return extensions["geoapp.tiles"]
+
+
+def send_geometry(data: Payload) -> Response:
+    """Like ``api.send_payload``, but versioned by the boundary build, not the data."""
+    from geoapp.web.api import UNVERSIONED_CACHE_CONTROL, VERSIONED_CACHE_CONTROL
+    from geoapp.web.compression import send_payload as send_compressed
+
+    response = send_compressed(data, request)
+    current = request.args.get("v") == app_state().store.boundary_version()
+    response.headers["Cache-Control"] = (
+        VERSIONED_CACHE_CONTROL if current else UNVERSIONED_CACHE_CONTROL
+    )
+    return response
+
+
+@bp.get("/api/boundaries.topojson")
+def boundaries_topojson() -> Response:
+    edition = parse_edition(request.args, app_state().settings.default_edition)
+    return send_geometry(topology_service().boundaries(edition))
+
+
+@bp.get("/tiles/<edition>/<int:z>/<int:x>/<int:y>.mvt")
+def vector_tile(edition: str, z: int, x: int, y: int) -> Response:
+    from geoapp.config import EDITIONS
+
+    if edition not in EDITIONS or not valid_tile(z, x, y):
+        abort(404)
+    return send_geometry(tile_service().tile(edition, z, x, y))
+
+
+@bp.get("/api/coverage/status.json")
+def coverage_status() -> Response:
+    from geoapp.web.api import _coverage_query, send_payload
+
+    edition, params = _coverage_query()
+    return send_payload(topology_service().status(edition, params))
+
+
+@bp.get("/api/map.topojson")
 def map_topojson() -> Response:
     from geoapp.web.api import _coverage_query, send_payload
 
     edition, params = _coverage_query()
     return send_payload(topology_service().map_topojson(edition, params))
-
-
-@bp.get("/map.topopack")
-def map_topopack() -> Response:
-    from geoapp.web.api import _coverage_query, send_payload
-
-    edition, params = _coverage_query()
-    return send_payload(topology_service().map_topopack(edition, params))
-
-
-@bp.get("/communes.topopack")
-def communes_topopack() -> Response:
-    from geoapp.web.api import _coverage_query, send_payload
-    from geoapp.web.params import parse_cell
-
-    edition, params = _coverage_query()
-    cell = parse_cell(request.args, CELL_DEG)
-    return send_payload(topology_service().communes_cell(edition, params, cell))

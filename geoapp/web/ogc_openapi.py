@@ -9,9 +9,11 @@ page size from the ``limit`` parameter's default and maximum).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from geoapp.services.ogc_features import CollectionSpec
+from geoapp.web.params import EARLIEST_AS_OF
 
 DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET = 100, 10_000, 10_000_000
 REF = "#/components"
@@ -125,9 +127,19 @@ def _filter_parameters() -> dict[str, Any]:
             "min_stars", {"type": "integer", "minimum": 1, "maximum": 5}, "Minimum stars"
         ),
         "as_of": _param(
-            "as_of", {"type": "string", "format": "date"}, "Date the certificates must be valid"
+            "as_of",
+            {"type": "string", "format": "date", "pattern": _as_of_pattern()},
+            "Date the certificates must be valid: from the programme's start "
+            f"({EARLIEST_AS_OF.isoformat()}) to a year from today",
         ),
     }
+
+
+def _as_of_pattern() -> str:
+    """The years ``as_of`` may have (``geoapp.web.params.parse_date``): a JSON schema cannot
+    bound a date, a pattern can bound its year (up to this year: every later day is not)."""
+    years = "|".join(str(y) for y in range(EARLIEST_AS_OF.year, dt.date.today().year + 1))
+    return rf"^({years})-\d{{2}}-\d{{2}}$"
 
 
 def _get(summary: str, params: list, content: dict, op_id: str) -> dict:

@@ -77,28 +77,29 @@ def status_labels() -> dict[str, str]:
 def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
     """The map shell's configuration: its layers load with the coverage filters of ``query``;
     ``options`` are further ``MapConfig`` fields (bounds, embed, focus)."""
-    from geoapp.services.topology import CELL_DEG
     from geoapp.web.map_data import topology_service
 
     settings = app_state().settings
-    by_area = topology_service().by_area(query["edition"])
+    topology = topology_service()
+    edition = query["edition"]
+    by_area = topology.by_area(edition)
     query = {**query, "v": app_state().store.data_version()}  # see api.VERSIONED_CACHE_CONTROL
     version = {"v": query["v"]}
+    geometry = {"v": topology.boundary_version()}  # the geometry changes only with a build
+    tiles = url_for("map_data.vector_tile", edition=edition, z=0, x=0, y=0, **geometry)
     return MapConfig(
         static_url=url_for("static", filename="").rstrip("/"),
         tile_url=settings.tile_url,
         tile_attribution=settings.tile_attribution,
         data_attribution=DATA_ATTRIBUTION,
-        communes_url=url_for("api.communes_geojson", **query),
-        districts_url=url_for("api.districts_geojson", **query),
+        boundaries_url=url_for("map_data.boundaries_topojson", edition=edition, **geometry),
+        status_url=url_for("map_data.coverage_status", **query),
         producers_url=url_for("api.producers_geojson", **version),
         outlets_url=url_for("api.outlets_geojson", **version),
         candidates_url=url_for("api.candidates_geojson", edition=query["edition"], **version),
         labels=map_labels(),
-        topology_url=url_for("map_data.map_topopack", **query),
         cluster_from_points=settings.cluster_from_points,
-        communes_cell_url=url_for("map_data.communes_topopack", **query) if by_area else "",
-        cell_deg=CELL_DEG,
+        tiles_url=tiles.replace("/0/0/0.mvt", "/{z}/{x}/{y}.mvt") if by_area else "",
         communes_min_zoom=settings.map_communes_min_zoom,
         area_districts_filled=query["edition"] == "2020",  # 2020 communes nest in districts
         **options,

@@ -1,4 +1,10 @@
-"""Query-string parsing: every bad value raises ``BadParameter`` naming the parameter."""
+"""Query-string parsing: every bad value raises ``BadParameter`` naming the parameter.
+
+Every parameter has a range, so that no request can ask for unbounded work: texts at most
+``MAX_TEXT_CHARS`` characters (control characters dropped), numbers within their bounds,
+dates from ``EARLIEST_AS_OF`` to a year from today, boxes within
+the region. The route modules parse through these functions only.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from geoapp.config import EDITIONS
 from geoapp.domain.ocop import PRODUCER_TYPES
+from geoapp.domain.text_safety import strip_control
 
 if TYPE_CHECKING:
     from geoapp.services.planner import FilterChoices
@@ -17,12 +24,24 @@ if TYPE_CHECKING:
 # Product group taxonomies: QĐ 1048/QĐ-TTg (2019) and QĐ 148/QĐ-TTg (2023) -> products column.
 GROUP_TAXONOMIES = {"2019": "group_1048", "2023": "group_148"}
 DEFAULT_GROUP_TAXONOMY = "2023"
+MAX_TEXT_CHARS = 200  # any parameter's text; some have a lower limit of their own
+SHOWN_VALUE_CHARS = 40  # how much of a bad value an error message repeats
+# bbox: degrees (EPSG:4326) around Quảng Nam, with room for the whole of central Vietnam
+BBOX_LON = (100.0, 120.0)
+BBOX_LAT = (5.0, 25.0)
+# Some years before the programme started (2018): a date before it is a fair question (the
+# answer is "nothing counts yet", 0 communes met), not an error. No loop starts earlier than
+# the programme, so the range bounds the work.
+EARLIEST_AS_OF = dt.date(2015, 1, 1)
 
 
 class BadParameter(ValueError):
     """A request parameter has a value the service cannot use (HTTP 400)."""
 
     def __init__(self, name: str, value: str, reason: str, valid: Sequence[str] | str = ()):
+        value = str(value)
+        if len(value) > SHOWN_VALUE_CHARS:
+            value = value[:SHOWN_VALUE_CHARS] + "…"
         self.name, self.value, self.reason = name, value, reason
         self.valid = valid
         valid_text = valid if isinstance(valid, str) else ", ".join(valid)
@@ -32,11 +51,43 @@ class BadParameter(ValueError):
         super().__init__(message)
 
 
-def _raw(args: Mapping[str, str], name: str) -> str | None:
+def latest_date(today: dt.date | None = None) -> dt.date:
+    """The last date a request may ask about: a year from ``today``."""
+    today = today or dt.date.today()
+    try:
+        return today.replace(year=today.year + 1)
+    except ValueError:  # 29 February
+        return today.replace(year=today.year + 1, day=28)
+
+
+def _raw(args: Mapping[str, str], name: str, max_chars: int = MAX_TEXT_CHARS) -> str | None:
+    """The stripped value, ``None`` when absent or blank. Control characters (NUL...) are
+    dropped: they mean nothing in any parameter and would break XML downloads."""
     value = args.get(name)
-    if value is None or value.strip() == "":
+    if value is None:
         return None
-    return value.strip()
+    value = strip_control(value).strip()
+    if value == "":
+        return None
+    if len(value) > max_chars:
+        raise BadParameter(name, value, f"longer than {max_chars} characters")
+    return value
+
+
+def parse_text(args: Mapping[str, str], name: str, max_chars: int = MAX_TEXT_CHARS) -> str | None:
+    """A free text (``None`` when absent): at most ``max_chars`` characters, no controls."""
+    return _raw(args, name, max_chars)
+
+
+def parse_list(args: Mapping[str, str], name: str, choices: Sequence[str]) -> tuple[str, ...]:
+    """Comma-separated values of ``choices`` (duplicates dropped; empty when absent)."""
+    value = _raw(args, name)
+    if value is None:
+        return ()
+    items = tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+    if not items or any(item not in choices for item in items):
+        raise BadParameter(name, value, "unknown value", choices)
+    return items
 
 
 def parse_choice(args: Mapping[str, str], name: str, choices: Sequence[str], default: str) -> str:
@@ -73,40 +124,54 @@ def parse_float(args: Mapping[str, str], name: str, low: float, high: float) -> 
         number = float(value)
     except ValueError:
         raise BadParameter(name, value, "not a number", f"{low} to {high}") from None
+    if not math.isfinite(number):
+        raise BadParameter(name, value, "not a finite number", f"{low} to {high}")
     if not low <= number <= high:
         raise BadParameter(name, value, "out of range", f"{low} to {high}")
     return number
 
 
-def parse_cell(args: Mapping[str, str], cell_deg: float, name: str = "cell") -> tuple[int, int]:
-    """A map cell ``"x,y"``: whole numbers, its west and south edges in cells of ``cell_deg``
-    degrees (``x * cell_deg`` within -180..180, ``y * cell_deg`` within -90..90)."""
-    value = _raw(args, name)
-    if value is None:
-        raise BadParameter(name, "", "required: the cell as x,y (whole numbers)")
-    try:
-        x, y = (int(part) for part in value.split(","))
-    except ValueError:
-        raise BadParameter(name, value, "not two whole numbers x,y") from None
-    x_range = (math.floor(-180 / cell_deg), math.ceil(180 / cell_deg))
-    y_range = (math.floor(-90 / cell_deg), math.ceil(90 / cell_deg))
-    if not (x_range[0] <= x < x_range[1] and y_range[0] <= y < y_range[1]):
-        raise BadParameter(
-            name,
-            value,
-            f"outside {x_range[0]} <= x < {x_range[1]}, {y_range[0]} <= y < {y_range[1]}",
-        )
-    return x, y
-
-
-def parse_date(args: Mapping[str, str], name: str) -> dt.date | None:
+def parse_date(
+    args: Mapping[str, str],
+    name: str,
+    low: dt.date = EARLIEST_AS_OF,
+    high: dt.date | None = None,
+) -> dt.date | None:
+    """A date YYYY-MM-DD within ``low`` .. ``high`` (default: a year from today)."""
     value = _raw(args, name)
     if value is None:
         return None
+    high = high or latest_date()
+    span = f"YYYY-MM-DD from {low.isoformat()} to {high.isoformat()}"
     try:
-        return dt.date.fromisoformat(value)
+        date = dt.date.fromisoformat(value)
     except ValueError:
-        raise BadParameter(name, value, "not a date", "YYYY-MM-DD, e.g. 2024-12-31") from None
+        raise BadParameter(name, value, "not a date", span) from None
+    if not low <= date <= high:
+        raise BadParameter(name, value, "out of range", span)
+    return date
+
+
+def parse_region_bbox(args: Mapping[str, str], name: str = "bbox") -> tuple[float, ...] | None:
+    """``west,south,east,north`` in degrees (EPSG:4326), within ``BBOX_LON`` x ``BBOX_LAT``
+    (the reports' area; ``parse_bbox`` below is the OGC API's, any box on Earth)."""
+    value = _raw(args, name)
+    if value is None:
+        return None
+    valid = (
+        f"west,south,east,north in degrees, west < east within {BBOX_LON[0]:g} to "
+        f"{BBOX_LON[1]:g}, south < north within {BBOX_LAT[0]:g} to {BBOX_LAT[1]:g}, "
+        "e.g. 107.2,14.9,108.8,16.1"
+    )
+    try:
+        west, south, east, north = (float(part) for part in value.split(","))
+    except ValueError:
+        raise BadParameter(name, value, "not four numbers", valid) from None
+    lon_low, lon_high = BBOX_LON
+    lat_low, lat_high = BBOX_LAT
+    if not (lon_low <= west < east <= lon_high and lat_low <= south < north <= lat_high):
+        raise BadParameter(name, value, "outside the region or empty", valid)
+    return west, south, east, north
 
 
 @dataclasses.dataclass(frozen=True)
@@ -145,7 +210,8 @@ def parse_coverage_query(
 ) -> CoverageQuery:
     """Edition, coverage overrides and district from a query string.
 
-    Parameters: ``edition``, ``target`` (1-5), ``min_stars`` (1-5), ``as_of`` (YYYY-MM-DD),
+    Parameters: ``edition``, ``target`` (1-5), ``min_stars`` (1-5), ``as_of`` (YYYY-MM-DD,
+    ``EARLIEST_AS_OF`` to a year from today),
     ``group`` (a product group of ``group_taxonomy``: 2019 = QĐ 1048, 2023 = QĐ 148, default
     2023), ``producer_type`` and ``district`` (a 2020 district code, edition 2020 only).
     ``choices`` (``PlannerService.choices()``) holds the districts and groups of the data;

@@ -29,6 +29,8 @@ from geoapp.web.params import (
     BadParameter,
     CoverageQuery,
     parse_coverage_query,
+    parse_list,
+    parse_text,
 )
 from geoapp.web.progress_view import chart_of
 from geoapp.web.state import app_state
@@ -58,20 +60,17 @@ def parse_table_filter(
     args: Mapping[str, str], query: CoverageQuery, default_statuses: tuple[str, ...] = ()
 ) -> TableFilter:
     """The table's status, text and sort parameters (``BadParameter`` naming the bad one)."""
-    raw_status = (args.get("status") or "").strip()
+    raw_status = parse_text(args, "status")
     if not raw_status:
         statuses = default_statuses
     elif raw_status == "all":
         statuses = ()
     else:
-        statuses = tuple(s.strip() for s in raw_status.split(",") if s.strip())
-        for status in statuses:
-            if status not in cov.STATUSES:
-                raise BadParameter("status", raw_status, "unknown status", STATUS_CHOICES)
-    text = (args.get("q") or "").strip()
-    if len(text) > MAX_TEXT:
-        raise BadParameter("q", text[:20] + "...", "text too long", f"at most {MAX_TEXT} chars")
-    sort = (args.get("sort") or "").strip()
+        statuses = parse_list(args, "status", STATUS_CHOICES)
+        if "all" in statuses:
+            raise BadParameter("status", raw_status, "'all' cannot be combined", STATUS_CHOICES)
+    text = parse_text(args, "q", MAX_TEXT) or ""
+    sort = parse_text(args, "sort") or ""
     fields = COMMUNE_FIELDS[query.edition]
     if sort and sort.lstrip("-") not in fields:
         raise BadParameter("sort", sort, "unknown column", [*fields, *(f"-{f}" for f in fields)])
@@ -184,7 +183,7 @@ def lenient_request(args: Mapping[str, str]):
     while True:
         try:
             query, params, table = parse_request(remaining, PAGE_STATUSES)
-            commune = (remaining.get("commune") or "").strip() or None
+            commune = parse_text(remaining, "commune")
             if commune is not None:
                 codes = planner_service().commune_table(query.edition, params)["commune_code"]
                 if commune not in set(codes):

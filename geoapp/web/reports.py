@@ -24,7 +24,13 @@ from geoapp.services.reports import AreaReport, ReportRequest, ReportService
 from geoapp.web import figures as figure_texts
 from geoapp.web.api import send_payload
 from geoapp.web.pages import coverage_map_config, map_labels, status_labels
-from geoapp.web.params import BadParameter, parse_coverage_query, parse_int
+from geoapp.web.params import (
+    BadParameter,
+    parse_coverage_query,
+    parse_int,
+    parse_region_bbox,
+    parse_text,
+)
 from geoapp.web.planner import planner_service
 from geoapp.web.state import app_state
 
@@ -64,26 +70,6 @@ def reports_service() -> ReportService:
     return service
 
 
-def _raw(args: Mapping[str, str], name: str) -> str | None:
-    value = args.get(name)
-    return value.strip() if value and value.strip() else None
-
-
-def parse_bbox(args: Mapping[str, str]) -> tuple[float, float, float, float] | None:
-    """``bbox=west,south,east,north`` in degrees (EPSG:4326) around Quảng Nam."""
-    value = _raw(args, "bbox")
-    if value is None:
-        return None
-    valid = "west,south,east,north in degrees, e.g. 107.2,14.9,108.8,16.1"
-    try:
-        west, south, east, north = (float(part) for part in value.split(","))
-    except ValueError:
-        raise BadParameter("bbox", value, "not four numbers", valid) from None
-    if not (100 <= west < east <= 120 and 5 <= south < north <= 25):
-        raise BadParameter("bbox", value, "outside the region or empty", valid)
-    return west, south, east, north
-
-
 def report_request(args: Mapping[str, str]) -> ReportRequest:
     """The area and coverage parameters of a query string, checked against the data."""
     state = app_state()
@@ -93,7 +79,7 @@ def report_request(args: Mapping[str, str]) -> ReportRequest:
     query = parse_coverage_query(args, state.settings.default_edition, planner_service().choices())
     edition, overrides = query
     district = query.district
-    commune = _raw(args, "commune")
+    commune = parse_text(args, "commune")
     if commune is not None:
         communes = service.commune_names(edition)
         if commune not in communes:
@@ -102,7 +88,7 @@ def report_request(args: Mapping[str, str]) -> ReportRequest:
         if district is not None and service.commune_district(commune) != district:
             raise BadParameter("commune", commune, f"not in district {district}")
     params = state.coverage.default_params(**overrides)
-    return ReportRequest(edition, params, district, commune, parse_bbox(args))
+    return ReportRequest(edition, params, district, commune, parse_region_bbox(args))
 
 
 def filter_args(args: Mapping[str, str]) -> dict[str, str]:

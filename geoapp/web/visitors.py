@@ -21,7 +21,7 @@ from geoapp.services.visitors import (
     NearbyQuery,
     VisitorService,
 )
-from geoapp.web.params import BadParameter, parse_float, parse_int
+from geoapp.web.params import BadParameter, parse_float, parse_int, parse_list, parse_text
 from geoapp.web.state import app_state
 
 bp = Blueprint("visitors", __name__)
@@ -88,14 +88,8 @@ def parse_nearby_query(args: Mapping[str, str], groups: tuple[str, ...]) -> Near
     lat = _required_float(args, "lat", -90.0, 90.0)
     lon = _required_float(args, "lon", -180.0, 180.0)
     limit = parse_int(args, "limit", 1, MAX_LIMIT) or DEFAULT_LIMIT
-    kinds = None
-    raw_kind = (args.get("kind") or "").strip()
-    if raw_kind:
-        kinds = tuple(dict.fromkeys(k.strip() for k in raw_kind.split(",") if k.strip()))
-        unknown = [k for k in kinds if k not in PLACE_KINDS]
-        if unknown or not kinds:
-            raise BadParameter("kind", raw_kind, "unknown kind", PLACE_KINDS)
-    group = (args.get("group") or "").strip() or None
+    kinds = parse_list(args, "kind", PLACE_KINDS) or None
+    group = parse_text(args, "group")
     if group is not None and group not in groups:
         raise BadParameter("group", group, "not a product group in the data", groups)
     min_stars = parse_int(args, "min_stars", 1, 5)
@@ -103,12 +97,9 @@ def parse_nearby_query(args: Mapping[str, str], groups: tuple[str, ...]) -> Near
 
 
 def parse_search_query(args: Mapping[str, str]) -> tuple[str, int]:
-    raw = args.get("q")
-    text = (raw or "").strip()
+    text = parse_text(args, "q", MAX_QUERY_LENGTH)
     if not text:
-        raise BadParameter("q", raw or "", "required: a name to search for")
-    if len(text) > MAX_QUERY_LENGTH:
-        raise BadParameter("q", text[:20] + "…", f"longer than {MAX_QUERY_LENGTH} characters")
+        raise BadParameter("q", args.get("q") or "", "required: a name to search for")
     limit = parse_int(args, "limit", 1, MAX_LIMIT) or SEARCH_LIMIT_DEFAULT
     return text, limit
 

@@ -2,7 +2,7 @@
 
 ``warm(app)`` requests, in-process, the pages and map resources of both editions at the
 default parameters and the scripts and stylesheets the pages link, as a browser would (gzip
-and brotli): coverage, GeoJSON and TopoJSON payloads, rendered pages and every compressed
+and brotli): coverage, status, GeoJSON and TopoJSON payloads, rendered pages and every compressed
 variant are then cached for the current data version.
 ``start_warmup(app)`` does it in a daemon thread and again whenever the data version changes
 (checked every ``interval_s``), so a rebuild or an import is warmed too.
@@ -37,32 +37,39 @@ def warm_urls(app: Flask) -> Iterator[str]:
     other clients ask for (TopoJSON, GeoJSON)."""
     for edition in EDITIONS:
         yield f"/?edition={edition}"
-        yield f"/api/map.topopack?edition={edition}"
+        yield f"/api/boundaries.topojson?edition={edition}"
+        yield f"/api/coverage/status.json?edition={edition}"
         yield f"/api/map.topojson?edition={edition}"
         yield f"/api/communes.geojson?edition={edition}"
         yield f"/api/districts.geojson?edition={edition}"
     yield "/"
     yield "/api/producers.geojson"
     yield "/api/outlets.geojson"
-    yield from area_cell_urls(app)
+    yield from area_tile_urls(app)
 
 
-def area_cell_urls(app: Flask) -> Iterator[str]:
-    """For an edition mapped by area, one cell of communes: building it builds the edition's
-    whole topology, which every other cell is then cut from."""
+def area_tile_urls(app: Flask) -> Iterator[str]:
+    """For an edition mapped by area, the vector tile at the communes' zoom holding its first
+    commune: making it builds the edition's spatial index, which every other tile uses."""
+    from geoapp.services.vector_tiles import lon_lat_tile
     from geoapp.storage.base import DataMissingError
     from geoapp.web.map_data import topology_service
 
     with app.app_context():
         service = topology_service()
+        z = app.extensions["geoapp"].settings.map_communes_min_zoom
         for edition in EDITIONS:
             try:
-                cells = service.cell_codes(edition) if service.by_area(edition) else {}
+                if not service.by_area(edition):
+                    continue
+                communes = service.store.communes(edition, "display")
             except DataMissingError:
                 continue
-            if cells:
-                x, y = min(cells)
-                yield f"/api/communes.topopack?edition={edition}&cell={x},{y}"
+            drawn = communes.geometry[~communes.geometry.is_empty]
+            if len(drawn):
+                point = drawn.iloc[0].representative_point()
+                x, y = lon_lat_tile(point.x, point.y, z)
+                yield f"/tiles/{edition}/{z}/{x}/{y}.mvt"
 
 
 def release_free_memory() -> None:

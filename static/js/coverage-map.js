@@ -127,14 +127,18 @@
   }
 
   /* The hatch drawn over communes of districts where few published products are named: an
-   * SVG pattern in the overlay pane's SVG, which Leaflet's renderer creates with the first
-   * vector layer. */
+   * SVG pattern in an SVG of its own (zero size) in the map's container, which every path of
+   * the page (the communes' layer or the vector tiles' SVGs) can fill with. */
   var HATCH_ID = "ocop-completeness-hatch";
 
   function ensureHatchPattern(map) {
-    var svg = map.getPanes().overlayPane.querySelector("svg");
-    if (!svg || svg.querySelector("#" + HATCH_ID)) return;
+    if (document.getElementById(HATCH_ID)) return;
     var ns = "http://www.w3.org/2000/svg";
+    var svg = document.createElementNS(ns, "svg");
+    svg.setAttribute("width", "0");
+    svg.setAttribute("height", "0");
+    svg.setAttribute("aria-hidden", "true");
+    svg.style.position = "absolute";
     var defs = document.createElementNS(ns, "defs");
     var pattern = document.createElementNS(ns, "pattern");
     pattern.setAttribute("id", HATCH_ID);
@@ -152,7 +156,8 @@
     line.setAttribute("stroke-opacity", "0.55");
     pattern.appendChild(line);
     defs.appendChild(pattern);
-    svg.insertBefore(defs, svg.firstChild);
+    svg.appendChild(defs);
+    map.getContainer().appendChild(svg);
   }
 
   function outletIcon(kind) {
@@ -181,195 +186,84 @@
     });
   }
 
-  var PACKED_TYPE = "application/vnd.ocop.topopack";
-  var PACKED_MAGIC = "OCOPTP1\n";
-
-  /* A packed topology, as geoapp/services/topopack.py describes it: magic, the JSON part's
-   * length (4 bytes, little-endian), the TopoJSON without arcs and with bare geometries, then
-   * unsigned LEB128 varints (signed ones zigzag: 0, -1, 1 -> 0, 1, 2): the arcs (lengths,
-   * every x, every y; an arc's first position relative to the previous arc's end) and the
-   * geometries (kind, polygons, rings, arc indices relative to the one before). */
-  var GEOMETRY_KINDS = [null, "Polygon", "MultiPolygon"];
-
-  function unpackTopology(buffer) {
-    var bytes = new Uint8Array(buffer);
-    var start = PACKED_MAGIC.length + 4;
-    for (var m = 0; m < PACKED_MAGIC.length; m++) {
-      if (bytes[m] !== PACKED_MAGIC.charCodeAt(m)) throw new Error("not a packed topology");
-    }
-    var headLength = new DataView(buffer).getUint32(PACKED_MAGIC.length, true);
-    var topo = JSON.parse(new TextDecoder().decode(bytes.subarray(start, start + headLength)));
-    var pos = start + headLength;
-    function next() {
-      var value = 0, scale = 1, b;
-      do {
-        if (pos >= bytes.length) throw new Error("packed topology: ends early");
-        b = bytes[pos++];
-        value += (b & 127) * scale;
-        scale *= 128;
-      } while (b & 128);
-      return value;
-    }
-    function signed() {
-      var n = next();
-      return n % 2 ? -(n + 1) / 2 : n / 2;
-    }
-    var n = topo.packed_arcs, lengths = [], arcs = [], i, j;
-    for (i = 0; i < n; i++) lengths.push(next());
-    for (i = 0; i < n; i++) {
-      var arc = new Array(lengths[i]);
-      for (j = 0; j < lengths[i]; j++) arc[j] = [signed(), 0];
-      arcs.push(arc);
-    }
-    for (i = 0; i < n; i++) {
-      for (j = 0; j < lengths[i]; j++) arcs[i][j][1] = signed();
-    }
-    var lastX = 0, lastY = 0;
-    for (i = 0; i < n; i++) {
-      arcs[i][0][0] += lastX;
-      arcs[i][0][1] += lastY;
-      lastX = 0;
-      lastY = 0;
-      for (j = 0; j < lengths[i]; j++) {
-        lastX += arcs[i][j][0];
-        lastY += arcs[i][j][1];
-      }
-    }
-    delete topo.packed_arcs;
-    topo.arcs = arcs;
-    Object.keys(topo.objects).forEach(function (name) {
-      var previous = 0;
-      function rings() {
-        var out = [];
-        for (var r = next(); r > 0; r--) {
-          var ring = [];
-          for (var a = next(); a > 0; a--) {
-            previous += signed();
-            ring.push(previous);
-          }
-          out.push(ring);
-        }
-        return out;
-      }
-      topo.objects[name].geometries = topo.objects[name].geometries.map(function (g) {
-        var kind = GEOMETRY_KINDS[next()];
-        if (kind === undefined) throw new Error("packed topology: unknown geometry kind");
-        var shape = { type: kind };
-        if (kind === "Polygon") shape.arcs = rings();
-        if (kind === "MultiPolygon") {
-          shape.arcs = [];
-          for (var p = next(); p > 0; p--) shape.arcs.push(rings());
-        }
-        shape.properties = g.properties;
-        return shape;
-      });
+  /* One object of the boundaries (standard TopoJSON, read by topojson-client), each feature's
+   * properties (its code alone) replaced by its coverage status: the status JSON, by code. */
+  function joinStatus(topo, name, status, code) {
+    var object = topo.objects[name];  // absent: the communes of a map by area (vector tiles)
+    var collection = object
+      ? topojson.feature(topo, object)
+      : { type: "FeatureCollection", features: [] };
+    collection.features.forEach(function (f) {
+      f.properties = status[f.properties[code]] || f.properties;
     });
-    if (pos !== bytes.length) throw new Error("packed topology: bytes left over");
-    return topo;
+    return collection;
   }
 
-  function fetchTopology(url) {
-    return fetch(url, { credentials: "same-origin" }).then(function (response) {
-      if (!response.ok) throw new Error(url + ": HTTP " + response.status);
-      var type = (response.headers.get("Content-Type") || "").split(";")[0].trim();
-      return type === PACKED_TYPE ? response.arrayBuffer().then(unpackTopology) : response.json();
-    });
-  }
-
-  /* The GeoJSON FeatureCollection of one object of a quantised TopoJSON (Polygon and
-   * MultiPolygon geometries, as the service writes them): each ring joins its arcs, reversing
-   * those given as ~index and dropping the point an arc shares with the one before. */
-  function topologyFeatures(topo, name) {
-    var t = topo.transform;
-    var kx = t.scale[0], ky = t.scale[1], dx = t.translate[0], dy = t.translate[1];
-    var lines = topo.arcs.map(function (arc) {
-      var x = 0, y = 0;
-      return arc.map(function (p) {
-        x += p[0];
-        y += p[1];
-        return [x * kx + dx, y * ky + dy];
-      });
-    });
-    function ring(indices) {
-      var points = [];
-      indices.forEach(function (index, n) {
-        var line = index >= 0 ? lines[index] : lines[~index].slice().reverse();
-        for (var i = n ? 1 : 0; i < line.length; i++) points.push(line[i]);
-      });
-      return points;
-    }
-    function polygon(rings) { return rings.map(ring); }
-    function geometry(g) {
-      if (g.type === "Polygon") return { type: "Polygon", coordinates: polygon(g.arcs) };
-      if (g.type === "MultiPolygon") {
-        return { type: "MultiPolygon", coordinates: g.arcs.map(polygon) };
-      }
-      return null;
-    }
-    var object = topo.objects[name];  // absent: e.g. communes of a map by area
+  /* The geometry (cached for good under the boundary build's version) and the status (per
+   * data version): an import changes only the second. */
+  function boundaryLoads(cfg) {
+    var both = Promise.all([fetchJson(cfg.urls.boundaries), fetchJson(cfg.urls.status)]);
     return {
-      type: "FeatureCollection",
-      features: (object ? object.geometries : []).map(function (g) {
-        return { type: "Feature", properties: g.properties || {}, geometry: geometry(g) };
+      status: both.then(function (r) { return r[1]; }),
+      communes: both.then(function (r) {
+        return joinStatus(r[0], "communes", r[1].communes, "commune_code");
+      }),
+      districts: both.then(function (r) {
+        return joinStatus(r[0], "districts", r[1].districts, "district_code");
       }),
     };
   }
 
-  /* Communes and districts: one topology (shared, quantised arcs; packed or TopoJSON) when
-   * cfg.urls.topology is set, else the two GeoJSON layers. */
-  function boundaryLoads(cfg) {
-    if (cfg.byArea) {  // districts now, the communes cell by cell (loadCells)
-      var districtTopology = fetchTopology(cfg.urls.topology);
-      return {
-        communes: Promise.resolve({ type: "FeatureCollection", features: [] }),
-        districts: districtTopology.then(function (topo) {
-          return topologyFeatures(topo, "districts");
-        }),
-      };
-    }
-    if (!cfg.urls.topology) {
-      return { communes: fetchJson(cfg.urls.communes), districts: fetchJson(cfg.urls.districts) };
-    }
-    var topology = fetchTopology(cfg.urls.topology);
-    function layer(name) {
-      return topology.then(function (topo) { return topologyFeatures(topo, name); });
-    }
-    return { communes: layer("communes"), districts: layer("districts") };
+  function communeStyle(cfg, p) {
+    var noData = p.status === "no_data";
+    var outside = outsideFocus(cfg, p);
+    return {
+      className: "commune-shape status-" + p.status + (outside ? " outside-focus" : ""),
+      fillColor: cfg.statusColours[p.status] || "#ffffff",
+      fillOpacity: outside ? 0.15 : noData ? 0.45 : 0.72,
+      color: "#4d4d4d",
+      weight: 0.6,
+      dashArray: noData ? "3 3" : null,
+    };
   }
 
-  /* A map by area (too many communes to send at once): from cfg.byArea.minZoom on, the
-   * communes of every visible cell of cfg.byArea.cellDeg degrees are fetched once each. A
-   * commune belongs to the cell of a point inside it, so the view is widened by CELL_PAD_DEG:
-   * a commune reaching into the view from a neighbouring cell is drawn too. */
-  var MAX_CELLS_AT_ONCE = 64;
-  var CELL_PAD_DEG = 0.3;
+  var HATCH_STYLE = {
+    className: "completeness-hatch", fillColor: "url(#" + HATCH_ID + ")", fillOpacity: 1,
+    stroke: false, fill: true,
+  };
 
-  function loadCells(map, cfg, communes, loaded) {
-    var area = cfg.byArea;
-    if (map.getZoom() < area.minZoom) return Promise.resolve();
-    var view = map.getBounds(), size = area.cellDeg, jobs = [];
-    var b = L.latLngBounds(
-      [view.getSouth() - CELL_PAD_DEG, view.getWest() - CELL_PAD_DEG],
-      [view.getNorth() + CELL_PAD_DEG, view.getEast() + CELL_PAD_DEG]
-    );
-    var x0 = Math.floor(Math.max(-180, b.getWest()) / size);
-    var x1 = Math.floor(Math.min(179.999, b.getEast()) / size);
-    var y0 = Math.floor(Math.max(-90, b.getSouth()) / size);
-    var y1 = Math.floor(Math.min(89.999, b.getNorth()) / size);
-    for (var x = x0; x <= x1; x++) {
-      for (var y = y0; y <= y1 && jobs.length < MAX_CELLS_AT_ONCE; y++) {
-        var key = x + "," + y;
-        if (loaded[key]) continue;
-        var url = new URL(area.url, window.location.href);
-        url.searchParams.set("cell", key);
-        loaded[key] = fetchTopology(url.toString()).then(function (topo) {
-          communes.addData(topologyFeatures(topo, "communes"));
-        });
-        loaded[key].catch(function (k) { return function () { delete loaded[k]; }; }(key));
-        jobs.push(loaded[key]);
-      }
+  /* A map by area (too many communes to send at once): the communes come as Mapbox Vector
+   * Tiles (Leaflet.VectorGrid) from cfg.byArea.minZoom on, styled by the status joined by
+   * commune code. ``hatch``: the layer of hatches over low-completeness communes instead. */
+  function communeTiles(map, cfg, statusByCode, hatch) {
+    function style(properties) {
+      var p = statusByCode[properties.commune_code];
+      if (!p) return [];  // not in the status: not drawn
+      if (hatch) return p.completeness_low ? HATCH_STYLE : [];
+      var s = communeStyle(cfg, p);
+      s.fill = true;
+      return s;
     }
-    return Promise.all(jobs);
+    var layer = L.vectorGrid.protobuf(cfg.byArea.tiles, {
+      pane: "overlayPane",
+      interactive: !hatch,
+      minZoom: cfg.byArea.minZoom,
+      rendererFactory: L.svg.tile,
+      vectorTileLayerStyles: { communes: style },
+    });
+    if (hatch) return layer;
+    var tooltip = L.tooltip({ sticky: true });
+    function status(e) { return statusByCode[e.layer.properties.commune_code]; }
+    layer.on("mouseover", function (e) {
+      tooltip.setContent(communeTooltip(cfg, status(e))).setLatLng(e.latlng);
+      map.openTooltip(tooltip);
+    });
+    layer.on("mousemove", function (e) { tooltip.setLatLng(e.latlng); });
+    layer.on("mouseout", function () { map.closeTooltip(tooltip); });
+    layer.on("click", function (e) {
+      L.popup().setLatLng(e.latlng).setContent(communePopup(cfg, status(e))).openOn(map);
+    });
+    return layer;
   }
 
   /* A district on a map by area. Zoomed out: filled by the status its communes add up to
@@ -484,20 +378,9 @@
     }
     map.attributionControl.addAttribution(esc(cfg.dataAttribution));
 
-    var communes = L.geoJSON(null, {
-      style: function (f) {
-        var noData = f.properties.status === "no_data";
-        var outside = outsideFocus(cfg, f.properties);
-        return {
-          className: "commune-shape status-" + f.properties.status +
-            (outside ? " outside-focus" : ""),
-          fillColor: cfg.statusColours[f.properties.status] || "#ffffff",
-          fillOpacity: outside ? 0.15 : noData ? 0.45 : 0.72,
-          color: "#4d4d4d",
-          weight: 0.6,
-          dashArray: noData ? "3 3" : null,
-        };
-      },
+    // A map by area: layer groups that take the communes' vector tiles once the status is in.
+    var communes = cfg.byArea ? L.layerGroup() : L.geoJSON(null, {
+      style: function (f) { return communeStyle(cfg, f.properties); },
       onEachFeature: function (f, layer) {
         layer.bindTooltip(communeTooltip(cfg, f.properties), { sticky: true });
         layer.bindPopup(communePopup(cfg, f.properties));
@@ -515,13 +398,10 @@
         interactive: false,
         style: { className: "district-shape", fill: false, color: "#1a1a1a", weight: 2 },
       });
-    var hatches = L.geoJSON(null, {
+    var hatches = cfg.byArea ? L.layerGroup() : L.geoJSON(null, {
       interactive: false,
       filter: function (f) { return Boolean(f.properties.completeness_low); },
-      style: {
-        className: "completeness-hatch", fillColor: "url(#" + HATCH_ID + ")", fillOpacity: 1,
-        stroke: false,
-      },
+      style: HATCH_STYLE,
     });
     var districtLabels = L.layerGroup();
     var producers = L.layerGroup();  // holds the markers, or a cluster group when many
@@ -529,7 +409,7 @@
 
     var boundaries = boundaryLoads(cfg);
     var loads = [
-      boundaries.communes.then(function (data) {
+      cfg.byArea ? boundaries.status : boundaries.communes.then(function (data) {
         communes.addData(data);
         hatches.addData(data);
       }),
@@ -599,29 +479,26 @@
       var keep = view.center || (cfg.focus && (cfg.focus.district || cfg.focus.commune));
       if (!keep && communes.getLayers().length) map.fitBounds(scoredBounds(communes));
       else if (!keep && cfg.byArea && districts.getLayers().length) {
-        // at once: the cells in view are worked out from this view just below
+        // at once: the tiles in view are asked for from this view
         map.fitBounds(districts.getBounds(), { animate: false });
       }
       ensureHatchPattern(map);
-      document.body.setAttribute("data-map-ready", "true");
       if (cfg.byArea) {
-        var loaded = {};
-        var refresh = function () {
-          districts.setStyle(function (f) { return districtArea(cfg, map, f.properties); });
-          loadCells(map, cfg, communes, loaded).catch(function (err) {
-            showError(map, label(cfg, "load_error") + " " + err.message);
+        return boundaries.status.then(function (status) {
+          communes.addLayer(communeTiles(map, cfg, status.communes, false));
+          hatches.addLayer(communeTiles(map, cfg, status.communes, true));
+          map.on("zoomend", function () {
+            districts.setStyle(function (f) { return districtArea(cfg, map, f.properties); });
           });
-        };
-        map.on("moveend", refresh);
-        refresh();
+          document.body.setAttribute("data-map-ready", "true");
+        });
       }
+      document.body.setAttribute("data-map-ready", "true");
     }).catch(function (err) {
       showError(map, label(cfg, "load_error") + " " + err.message);
       document.body.setAttribute("data-map-ready", "error");
     });
   }
 
-  window.OcopMap = {
-    init: init, esc: esc, unpackTopology: unpackTopology, topologyFeatures: topologyFeatures,
-  };
+  window.OcopMap = { init: init, esc: esc, joinStatus: joinStatus };
 })();

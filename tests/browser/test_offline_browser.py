@@ -55,7 +55,8 @@ def test_map_works_with_no_tiles_and_nothing_outside_the_service(page, live_serv
     assert seen["blocked"] == []
     assert errors == []
     paths = [urlsplit(url).path for url in seen["service"]]
-    assert "/api/map.topopack" in paths  # boundaries came as one packed topology ...
+    assert "/api/boundaries.topojson" in paths  # boundaries came as one TopoJSON ...
+    assert "/api/coverage/status.json" in paths  # ... with their status apart ...
     assert "/api/communes.geojson" not in paths  # ... not as the two GeoJSON layers
     assert not any("markercluster" in p for p in paths)  # 81 producers: no clustering plugin
 

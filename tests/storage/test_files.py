@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import contextvars
+import json
 import os
 
+import pytest
+
 from geoapp.storage import FileStore, pin_version, unpin_version
+from geoapp.storage.base import DataMissingError
 from tests.tiny_data import write_tiny_data
 
 
@@ -76,3 +80,18 @@ def test_unpinning_with_the_token_restores_an_outer_span(tmp_path):
     assert store.data_version() == first  # the outer span is still open
     unpin_version(outer)
     assert store.data_version() != first
+
+
+def test_the_boundary_version_is_the_builds_and_ignores_other_changes(tmp_path):
+    data = write_tiny_data(tmp_path / "data")
+    store = FileStore(data)
+    assert store.boundary_version() == "tiny"
+    before = store.data_version()
+    touch(data / "ocop" / "products.csv")  # an import's kind of change: new data version only
+    assert store.data_version() != before and store.boundary_version() == "tiny"
+    manifest = data / "boundaries" / "manifest.json"
+    manifest.write_text(json.dumps({"build_version": "rebuilt-0001"}))
+    assert store.boundary_version() == "rebuilt-0001"
+    manifest.unlink()
+    with pytest.raises(DataMissingError):
+        store.boundary_version()

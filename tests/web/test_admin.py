@@ -9,6 +9,7 @@ import pytest
 from werkzeug.security import generate_password_hash
 
 from geoapp.web import admin
+from tests import hostile_files
 from tests.tiny_data import tiny_app
 
 PASSWORD = "correct horse battery staple"
@@ -222,3 +223,40 @@ def test_sign_out(client):
     response = client.post("/admin/logout", data={"csrf_token": csrf(client.get("/admin/import"))})
     assert response.status_code == 302
     assert client.get("/admin/import").status_code == 302
+
+
+# -- hostile files and names (issue 12): clear messages, never a 500 -------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "message"),
+    [
+        (
+            "products.csv",
+            ('product_id,name,stars\nP1,"' + "x" * 200_000 + '",3\n').encode(),
+            "a field longer than 131,072 characters",
+        ),
+        ("products.xlsx", hostile_files.malformed_xlsx(), "malformed XML"),
+        ("products.xlsx", hostile_files.entity_xlsx("shared"), "declares entities or a DTD"),
+        ("products.xlsx", hostile_files.huge_cell_xlsx(40_000), "cell B2 holds 40,000 characters"),
+    ],
+)
+def test_hostile_uploads_get_a_clear_report_not_an_error_page(app, client, name, data, message):
+    sign_in(client)
+    before = served_products(app)
+    response = upload(client, data, name)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 200 and message in text
+    assert "Traceback" not in text and "confirm" not in response.headers.get("Location", "")
+    assert served_products(app) == before
+
+
+@pytest.mark.parametrize("name", ["9" * 5000, "../../etc/passwd", "v\x00", "v0042"])
+def test_rollback_to_an_absurd_or_unknown_version_is_a_clear_400(client, name):
+    sign_in(client)
+    token = csrf(client.get("/admin/import"))
+    response = client.post("/admin/rollback", data={"csrf_token": token, "version": name})
+    text = response.get_data(as_text=True)
+    assert response.status_code == 400
+    assert "There is no version" in text and "Choose one of: seed" in text
+    assert len(name) <= 20 or name[:21] not in text  # a long name is not echoed in full

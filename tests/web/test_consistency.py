@@ -110,7 +110,7 @@ def test_map_header_legend_api_geojson_and_csv_agree_with_the_rule(real_app, rea
     assert province["products_in_communes_sum"] + province["products_district_only"] == n_counted
     assert province["products_district_only"] == n_district_only
     assert province["communes_met"] == int(status.eq("met").sum())
-    if f["as_of"] < elig.PROGRAMME_START:
+    if f["as_of"] < elig.PROGRAMME_START:  # nothing counts before the programme started
         assert province["communes_met"] == 0 and n_counted == 0
 
     geojson = real_client.get(f"/api/communes.geojson?{query}").get_json()

@@ -14,6 +14,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from geoapp import create_app
+from geoapp.services import coverage as coverage_module
 from geoapp.services import topology as topology_module
 from geoapp.services.compression import decompress
 from geoapp.web.compression import choose_coding
@@ -24,9 +25,19 @@ from tests.tiny_data import write_tiny_data
 PAGE = "/"
 DATA = "/api/communes.geojson?edition=2020"
 TOPOLOGY = "/api/map.topojson?edition=2020"
-PACKED = "/api/map.topopack?edition=2020"
+GEOMETRY = "/api/boundaries.topojson?edition=2020"
+STATUS = "/api/coverage/status.json?edition=2020"
 STATIC = "/static/js/coverage-map.js"
-URLS = [PAGE, DATA, TOPOLOGY, PACKED, "/api/producers.geojson", STATIC, "/static/css/app.css"]
+URLS = [
+    PAGE,
+    DATA,
+    TOPOLOGY,
+    GEOMETRY,
+    STATUS,
+    "/api/producers.geojson",
+    STATIC,
+    "/static/css/app.css",
+]
 
 
 def get(client, url, encoding="", etag=None):
@@ -103,11 +114,14 @@ def test_cache_lifetimes(client):
 
 
 def test_data_urls_of_a_page_name_the_data_version_and_are_kept_for_good(client, tiny_app):
-    version = tiny_app.extensions["geoapp"].store.data_version()
+    """Geometry names the boundary build's version, everything else the data version."""
+    store = tiny_app.extensions["geoapp"].store
     page = get(client, PAGE).get_data(as_text=True)
     urls = set(re.findall(r'"(/api/[^"?]+\?[^"]*)"', page))
-    assert urls, "the page names its data URLs"
+    assert len(urls) >= 4, "the page names its data URLs"
     for url in urls:
+        geometry = url.startswith("/api/boundaries.topojson")
+        version = store.boundary_version() if geometry else store.data_version()
         assert f"v={version}" in url, url
         assert (
             "immutable"
@@ -120,7 +134,7 @@ def test_data_urls_of_a_page_name_the_data_version_and_are_kept_for_good(client,
 
 def test_repeat_visit_transfers_little(client):
     """Every resource of a first visit, asked again with its ETag, is a 304 without a body."""
-    urls = [PAGE, TOPOLOGY, "/api/producers.geojson", "/api/outlets.geojson", STATIC]
+    urls = [PAGE, GEOMETRY, STATUS, "/api/producers.geojson", "/api/outlets.geojson", STATIC]
     tags = {url: get(client, url, "gzip").headers["ETag"] for url in urls}
     answers = [get(client, url, "gzip", etag=tag) for url, tag in tags.items()]
     assert [a.status_code for a in answers] == [304] * len(urls)
@@ -145,7 +159,7 @@ def test_bench_route_only_with_its_setting(tiny_data_dir):
 def test_page_works_without_tiles(client):
     html = get(client, PAGE).get_data(as_text=True)
     assert "tile.openstreetmap" not in html and "https://" not in html
-    assert "/api/map.topopack?edition=2020" in html
+    assert "/api/boundaries.topojson?edition=2020" in html
     assert '<script src="/static/vendor/leaflet/leaflet.js"' in html
     # With a few producers the clustering plugin is not even linked (only named for later).
     assert '<script src="/static/vendor/leaflet.markercluster' not in html
@@ -159,7 +173,7 @@ def data_copy(tmp_path):
 
 def test_a_data_change_changes_the_etags(data_copy):
     client = create_app({"data_dir": data_copy, "testing": True, "tile_url": "none"}).test_client()
-    urls = (PAGE, DATA, TOPOLOGY, PACKED)
+    urls = (PAGE, DATA, TOPOLOGY, STATUS)
     before = {url: get(client, url, "gzip").headers["ETag"] for url in urls}
     products = tiny_data.products()
     products.loc[products["product_id"] == "P2", "stars"] = 2  # commune 10001: met -> below
@@ -174,31 +188,40 @@ def test_a_data_change_changes_the_etags(data_copy):
 
 
 def test_touching_a_file_recomputes_but_keeps_the_content_tag(data_copy, monkeypatch):
-    """ETags name the content: a rebuild that changes nothing costs the client nothing."""
+    """ETags name the content: a rebuild that changes nothing costs the client nothing; the
+    geometry, versioned by the build's version (unchanged here), is not even rebuilt."""
     client = create_app({"data_dir": data_copy, "testing": True, "tile_url": "none"}).test_client()
     etag = get(client, TOPOLOGY).headers["ETag"]
+    data_before = get(client, DATA).headers["ETag"]
     calls = []
-    real = topology_module.build_shapes
+    real = coverage_module.feature_collection
     monkeypatch.setattr(
-        topology_module, "build_shapes", lambda *a, **k: calls.append(1) or real(*a, **k)
+        coverage_module, "feature_collection", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    built = []
+    real_topology = topology_module.build_topology
+    monkeypatch.setattr(
+        topology_module, "build_topology", lambda *a, **k: built.append(1) or real_topology(*a, **k)
     )
     manifest = data_copy / "boundaries" / "manifest.json"
     stat = manifest.stat()
     os.utime(manifest, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
     response = get(client, TOPOLOGY, etag=etag)
-    assert calls == [1]  # the new data version was computed afresh
+    assert calls  # the new data version was computed afresh ...
+    assert built == []  # ... but not the geometry of the same boundary build
     assert response.status_code == 304
+    assert get(client, DATA, etag=data_before).status_code == 304
 
 
 def test_warm_up_leaves_no_geometry_work_for_requests(data_copy, monkeypatch):
     app = create_app({"data_dir": data_copy, "testing": True, "tile_url": "none"})
     timings = warm(app)
-    assert TOPOLOGY in timings and PACKED in timings and "/?edition=2025" in timings
+    assert TOPOLOGY in timings and GEOMETRY in timings and "/?edition=2025" in timings
     assert STATIC in timings  # the scripts and stylesheets the page links
     calls = []
-    monkeypatch.setattr(topology_module, "build_shapes", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(topology_module, "build_topology", lambda *a, **k: calls.append(1))
     client = app.test_client()
-    for url in (PAGE, TOPOLOGY, PACKED, "/api/map.topopack?edition=2025", DATA):
+    for url in (PAGE, TOPOLOGY, GEOMETRY, STATUS, "/api/boundaries.topojson?edition=2025", DATA):
         assert get(client, url, "gzip").status_code == 200
     assert calls == []
 

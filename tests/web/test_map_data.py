@@ -1,17 +1,18 @@
-"""Map data resources: the packed topology, and an edition mapped by area (districts first,
-communes by cell) on the tiny data set with a low ``map_full_communes_max``."""
+"""Map data resources: geometry (TopoJSON, vector tiles; versioned by the boundary build) apart
+from the coverage status (versioned by the data), and an edition mapped by area on the tiny
+data set with a low ``map_full_communes_max``."""
 
 from __future__ import annotations
 
 import json
 
-import geopandas as gpd
-import pandas as pd
+import mapbox_vector_tile
 import pytest
-import shapely
+from topojson.utils import serialize_as_geojson
 
-from geoapp.services.topology import decode
-from geoapp.services.topopack import PACKED_MIMETYPE, unpack_topology
+from geoapp.services.vector_tiles import MIMETYPE as MVT_MIMETYPE
+from geoapp.services.vector_tiles import lon_lat_tile
+from geoapp.web.api import UNVERSIONED_CACHE_CONTROL, VERSIONED_CACHE_CONTROL
 from tests.tiny_data import tiny_app
 
 
@@ -28,88 +29,110 @@ def page_config(client, url: str) -> dict:
     return config
 
 
-def test_a_small_edition_is_sent_whole(client):
-    assert page_config(client, "/?edition=2020")["byArea"] is None
-    topology = unpack_topology(client.get("/api/map.topopack?edition=2020").data)
+def test_a_small_edition_is_sent_whole_geometry_apart_from_status(client, tiny_app):
+    config = page_config(client, "/?edition=2020")
+    assert config["byArea"] is None
+    store = tiny_app.extensions["geoapp"].store
+    urls = config["urls"]
+    assert (
+        urls["boundaries"] == f"/api/boundaries.topojson?edition=2020&v={store.boundary_version()}"
+    )
+    assert urls["status"].startswith("/api/coverage/status.json?edition=2020&")
+    assert urls["status"].endswith(f"&v={store.data_version()}")
+    topology = json.loads(client.get(urls["boundaries"]).data)
     assert len(topology["objects"]["communes"]["geometries"]) == 4
+    status = json.loads(client.get(urls["status"]).data)
+    features = serialize_as_geojson(topology, objectname="communes")["features"]
+    assert {f["properties"]["commune_code"] for f in features} == set(status["communes"])
+
+
+def test_geometry_is_kept_for_good_under_its_boundary_version_only(client, tiny_app):
+    store = tiny_app.extensions["geoapp"].store
+    current = client.get(f"/api/boundaries.topojson?edition=2025&v={store.boundary_version()}")
+    assert current.headers["Cache-Control"] == VERSIONED_CACHE_CONTROL
+    assert current.mimetype == "application/topo+json"
+    # the data version is not the geometry's version
+    other = client.get(f"/api/boundaries.topojson?edition=2025&v={store.data_version()}")
+    assert other.headers["Cache-Control"] == UNVERSIONED_CACHE_CONTROL
+    status = client.get(f"/api/coverage/status.json?edition=2025&v={store.data_version()}")
+    assert status.headers["Cache-Control"] == VERSIONED_CACHE_CONTROL
+    old = client.get(f"/api/coverage/status.json?edition=2025&v={store.boundary_version()}")
+    assert old.headers["Cache-Control"] == UNVERSIONED_CACHE_CONTROL
+
+
+def test_status_follows_the_coverage_filters(client):
+    default = json.loads(client.get("/api/coverage/status.json?edition=2020").data)
+    relaxed = json.loads(client.get("/api/coverage/status.json?edition=2020&target=1").data)
+    assert default["communes"]["10003"]["status"] == "below"
+    assert relaxed["communes"]["10003"]["status"] == "met"
+    met = [s["districts"]["102"]["communes_met"] for s in (default, relaxed)]
+    assert met[1] == met[0] + 1  # 10003 of district 102 now meets the target
+
+
+def test_bad_parameters_of_the_map_data_are_a_400(client):
+    response = client.get("/api/boundaries.topojson?edition=1999")
+    assert response.status_code == 400 and response.get_json()["parameter"] == "edition"
+    response = client.get("/api/coverage/status.json?edition=2020&target=x")
+    assert response.status_code == 400 and response.get_json()["parameter"] == "target"
 
 
 def test_an_edition_over_the_limit_is_mapped_by_area(area_app):
     client = area_app.test_client()
+    store = area_app.extensions["geoapp"].store
     area = page_config(client, "/?edition=2020")["byArea"]
-    assert area["url"].startswith("/api/communes.topopack?edition=2020&v=")
-    assert area["cellDeg"] == 1.0 and area["minZoom"] == 9
-    response = client.get("/api/map.topopack?edition=2020")
-    assert response.mimetype == PACKED_MIMETYPE
-    topology = unpack_topology(response.data)
+    assert area["tiles"] == f"/tiles/2020/{{z}}/{{x}}/{{y}}.mvt?v={store.boundary_version()}"
+    assert area["minZoom"] == 9
+    topology = json.loads(client.get("/api/boundaries.topojson?edition=2020").data)
     assert list(topology["objects"]) == ["districts"]  # the first load: districts only
-    districts = {p["district_code"]: p for p, _ in decode(topology, "districts")}
-    assert districts["101"]["communes_met"] == 1 and districts["101"]["n_communes"] == 2
+    status = json.loads(client.get("/api/coverage/status.json?edition=2020").data)
+    assert status["districts"]["101"]["communes_met"] == 1
+    assert status["districts"]["101"]["n_communes"] == 2
     # 2025 has 3 communes: by area too; a limit of 3 would send it whole
     assert page_config(client, "/?edition=2025")["byArea"] is not None
+    html = client.get("/?edition=2020").get_data(as_text=True)
+    assert "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js" in html
 
 
-def test_a_cell_carries_its_communes_with_their_properties(area_app):
+def test_a_small_edition_links_no_vector_tile_plugin(client):
+    html = client.get("/?edition=2020").get_data(as_text=True)
+    assert "leaflet.vectorgrid" not in html
+    assert "/static/vendor/topojson-client/topojson-client.min.js" in html
+
+
+def test_a_vector_tile_holds_its_communes(area_app):
     client = area_app.test_client()
-    response = client.get("/api/communes.topopack?edition=2020&cell=108,15")
-    assert response.status_code == 200 and response.mimetype == PACKED_MIMETYPE
-    got = decode(unpack_topology(response.data), "communes")
-    geojson = json.loads(client.get("/api/communes.geojson?edition=2020").data)["features"]
-    assert [p for p, _ in got] == [f["properties"] for f in geojson]
-    for (_, shape), feature in zip(got, geojson, strict=True):
-        assert shape.hausdorff_distance(shapely.geometry.shape(feature["geometry"])) < 1e-4
-    empty = unpack_topology(client.get("/api/communes.topopack?edition=2020&cell=107,15").data)
-    assert empty["objects"]["communes"]["geometries"] == [] and empty["arcs"] == []
+    store = area_app.extensions["geoapp"].store
+    z = 10
+    x, y = lon_lat_tile(108.1, 15.6, z)
+    response = client.get(f"/tiles/2020/{z}/{x}/{y}.mvt?v={store.boundary_version()}")
+    assert response.status_code == 200 and response.mimetype == MVT_MIMETYPE
+    assert response.headers["Cache-Control"] == VERSIONED_CACHE_CONTROL
+    layer = mapbox_vector_tile.decode(response.data)["communes"]
+    codes = sorted(f["properties"]["commune_code"] for f in layer["features"])
+    assert codes == ["10001", "10002", "10003", "10004"]
+    unversioned = client.get(f"/tiles/2020/{z}/{x}/{y}.mvt")
+    assert unversioned.headers["Cache-Control"] == UNVERSIONED_CACHE_CONTROL
+    assert unversioned.data == response.data
 
 
-def test_a_cell_follows_the_coverage_filters(area_app):
-    client = area_app.test_client()
-    url = "/api/communes.topopack?edition=2020&cell=108,15"
-    default = {
-        p["commune_code"]: p["status"]
-        for p, _ in decode(unpack_topology(client.get(url).data), "communes")
-    }
-    relaxed = {
-        p["commune_code"]: p["status"]
-        for p, _ in decode(unpack_topology(client.get(url + "&target=1").data), "communes")
-    }
-    assert default["10003"] == "below" and relaxed["10003"] == "met"
+@pytest.mark.parametrize(
+    "path", ["/tiles/1999/9/1/1.mvt", "/tiles/2020/9/512/1.mvt", "/tiles/2020/25/0/0.mvt"]
+)
+def test_a_tile_outside_the_scheme_is_a_404(client, path):
+    assert client.get(path).status_code == 404
 
 
-@pytest.mark.parametrize("cell", ["", "108", "108,15,1", "a,b", "1.5,2", "180,0", "0,90", "-181,0"])
-def test_a_bad_cell_is_a_400_naming_it(area_app, cell):
-    response = area_app.test_client().get(f"/api/communes.topopack?edition=2020&cell={cell}")
-    assert response.status_code == 400
-    assert response.get_json()["parameter"] == "cell"
-
-
-def test_warm_up_builds_a_cell_of_an_edition_by_area(area_app):
+def test_warm_up_builds_a_tile_of_an_edition_by_area(area_app):
     from geoapp.web.warmup import warm
 
     timings = warm(area_app)
-    assert "/api/communes.topopack?edition=2020&cell=108,15" in timings
+    x, y = lon_lat_tile(108.05, 15.55, 9)
+    assert f"/tiles/2020/9/{x}/{y}.mvt" in timings
+    assert "/api/boundaries.topojson?edition=2020" in timings
+    assert "/api/coverage/status.json?edition=2025" in timings
 
 
 def test_districts_are_filled_only_where_the_editions_communes_nest(area_app):
     client = area_app.test_client()
     assert page_config(client, "/?edition=2020")["byArea"]["fill"] is True
     assert page_config(client, "/?edition=2025")["byArea"]["fill"] is False  # 2020 districts
-
-
-def test_a_commune_without_geometry_has_no_cell(tmp_path):
-    from geoapp.web.map_data import topology_service
-    from geoapp.web.warmup import area_cell_urls
-
-    app = tiny_app(tmp_path, map_full_communes_max=2)
-    boundaries = tmp_path / "data" / "boundaries"
-    for name in ("communes_2020", "communes_2020_display"):
-        frame = gpd.read_parquet(boundaries / f"{name}.parquet")
-        empty = frame.iloc[[0]].assign(commune_code="10009", geometry=[shapely.Polygon()])
-        pd.concat([frame, empty]).to_parquet(boundaries / f"{name}.parquet")
-    with app.app_context():
-        cells = topology_service().cell_codes("2020")
-    assert cells == {(108, 15): frozenset({"10001", "10002", "10003", "10004"})}
-    assert list(area_cell_urls(app)) == [
-        "/api/communes.topopack?edition=2020&cell=108,15",
-        "/api/communes.topopack?edition=2025&cell=108,15",
-    ]

@@ -13,7 +13,7 @@ def test_index_shows_figures_legend_and_map(client):
     assert 'data-status="none"' in html
     assert 'data-status="no_data"' not in html  # edition 2020 has no "no data" class
     assert "OcopMap.init(map_coverage" in html
-    assert "/api/communes.geojson?edition=2020" in html
+    assert "/api/coverage/status.json?edition=2020" in html
     assert "cdn." not in html and "https://" not in html  # tiles "none", assets local
 
 
@@ -70,7 +70,9 @@ def test_a_district_opens_the_map_on_it(client):
     html = client.get("/?edition=2020&district=101").get_data(as_text=True)
     assert "[[15.5, 108.0], [15.7, 108.1]]" in html  # the map fits district 101's bounds
     assert '"focus": {"district": "101"}' in html  # and dims the communes outside it
-    assert 'href="/api/map.topopack?edition=2020&amp;district=101&amp;v=' in html  # preloaded
+    assert (
+        'href="/api/coverage/status.json?edition=2020&amp;district=101&amp;v=' in html
+    )  # preloaded
     assert client.get("/?district=999").status_code == 400
 
 

@@ -311,6 +311,8 @@ def test_chart_before_the_programme_and_in_edition_2025(client):
     root = ET.fromstring(early.data)
     assert point_labels(root, "communes_met") == []
     assert root.find(f"{SVG}desc").text == "No year to show."
+    too_early = client.get("/planner/progress.svg?as_of=2014-12-31&lang=en")  # the range's end
+    assert too_early.status_code == 400 and "as_of" in too_early.get_data(as_text=True)
     progress = client.get("/api/coverage/progress?edition=2025").get_json()
     root = ET.fromstring(client.get("/planner/progress.svg?edition=2025").data)
     assert point_labels(root, "communes_met") == list(

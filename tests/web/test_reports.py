@@ -272,7 +272,7 @@ def test_embed_page_is_frameable_and_configured(client):
     assert "Huyện Tây" in html
     assert '"embed": true' in html
     assert '"focus": {"district": "101"}' in html
-    assert "/api/communes.geojson?" in html and "target=1" in html
+    assert "/api/coverage/status.json?" in html and "target=1" in html
     assert 'class="full-view" href="/?' in html and "district=101" in html
     assert 'data-status="met"' in html  # legend with counts
 
