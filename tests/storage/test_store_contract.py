@@ -109,6 +109,8 @@ GEOJSON_URLS = [
     "/api/producers.geojson",
     "/api/outlets.geojson",
     "/api/coverage?edition=2025",
+    "/api/boundaries.topojson?edition=2025",
+    "/api/coverage/status.json?edition=2020&min_stars=4",
     "/ogc/collections/communes_2020/items?limit=50&offset=100",
     "/ogc/collections/producers/items?bbox=108.0,15.5,108.5,16.0&limit=100",
     "/ogc/collections/communes_2025/items?limit=10&offset=20",
