@@ -27,12 +27,28 @@ class AppState:
     visitors: VisitorService
 
 
+def make_store(settings: Settings) -> Store:
+    """PostGIS when ``GEOAPP_DATABASE_URL`` is set, else the embedded file store."""
+    if settings.database_url:
+        import tempfile
+        from pathlib import Path
+
+        from geoapp.storage.pg_database import Database
+        from geoapp.storage.postgis import PostgisStore
+
+        db = Database(settings.database_url, settings.database_schema)
+        # A local, disposable copy of immutable version files (see storage.pg_versions).
+        return PostgisStore(db, Path(tempfile.gettempdir()) / "geoapp-pg-cache")
+    from geoapp.storage import FileStore
+
+    return FileStore(settings.data_dir, settings.ocop_versions_dir)
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app. ``config`` overrides settings (keys as in ``geoapp.config.Settings``)."""
     from geoapp import cli, i18n
     from geoapp.services.coverage import CoverageService
     from geoapp.services.visitors import VisitorService
-    from geoapp.storage import FileStore
     from geoapp.web import register_blueprints
 
     settings = load_settings(config)
@@ -43,7 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     )
     app.config.update(TESTING=settings.testing, SECRET_KEY=settings.secret_key or None)
     app.json.ensure_ascii = False
-    store = FileStore(settings.data_dir, settings.ocop_versions_dir)
+    store = make_store(settings)
     coverage = CoverageService(store, settings)
     # Visitors see certificates judged at today's date (tests replace ``visitors.today``).
     visitors = VisitorService(store, settings, coverage, today=dt.date.today)
