@@ -10,7 +10,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 export GEOAPP_BOUNDARY_SOURCES := $(BOUNDARY_SOURCES)
 
-.PHONY: run dev test lint format bench setup data ocop-data chromium gdal clean translations messages \
+.PHONY: run db dev test lint format bench setup data ocop-data chromium gdal clean translations messages \
 	audit soak
 
 setup: $(VENV)/.installed static/vendor/.installed data translations
@@ -53,8 +53,15 @@ data/boundaries/manifest.json: $(BOUNDARY_FILES) $(BUILD_CODE) | $(VENV)/.instal
 ocop-data: data
 	GEOAPP_CHECK_DATA=0 $(BIN)/flask --app wsgi ocop build
 
-run: setup
+# With GEOAPP_DATABASE_URL set, `make run` serves from PostGIS: the schema is upgraded and, the
+# first time only, the boundary build and the OCOP data are loaded (`make db` does just that).
+run: setup $(if $(GEOAPP_DATABASE_URL),db)
 	$(BIN)/gunicorn --workers 2 --bind $(HOST):$(PORT) --access-logfile - wsgi:app
+
+db: setup
+	@test -n "$(GEOAPP_DATABASE_URL)" || { echo "set GEOAPP_DATABASE_URL=postgresql://..."; exit 1; }
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi db load --if-empty
 
 dev: setup
 	$(BIN)/flask --app wsgi run --debug --host $(HOST) --port $(PORT)

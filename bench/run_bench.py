@@ -58,6 +58,9 @@ HTTP_ROUNDS = 3
 CACHED_ROUTES = frozenset({"/", "/api/communes.geojson", "/api/coverage/status.json"})
 
 
+OGC_PORT = 5338  # bench.bench_ogc's live server for ogr2ogr
+
+
 def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
@@ -325,6 +328,14 @@ def section_country(results: dict) -> None:
 # -- the table --------------------------------------------------------------------------------
 
 
+def section_ogc(results: dict) -> None:
+    """Issue 15: /ogc items per second, a feature by id, ogr2ogr of every collection."""
+    from bench.bench_ogc import measure
+
+    log("OGC API - Features: items, feature by id, ogr2ogr")
+    results["ogc"] = measure(OGC_PORT, qgis=False)
+
+
 def kb(n: float) -> str:
     return f"{n / 1024:,.1f} KB"
 
@@ -540,6 +551,21 @@ def table_rows(r: dict) -> list[tuple[str, str, str, str, str, str]]:
                 verdict(max(values) <= 300),
             )
         )
+    ogc = r.get("ogc")
+    if ogc:
+        add(
+            (
+                "7. /ogc communes_2020 items?limit=1000",
+                f"{ogc['items_per_s']:,.0f} items/s",
+                f"{ogc['items_request_s'] * 1e3:.1f} ms a page",
+                "",
+                "",
+                "",
+            )
+        )
+        add(("   /ogc feature by id", ms(ogc["feature_by_id_s"]), "", "", "", ""))
+        copy_s = ogc["ogr2ogr_all_collections_s"]
+        add(("   ogr2ogr every collection to GPKG", f"{copy_s:.2f} s", "", "", "", ""))
     return rows
 
 
@@ -588,6 +614,7 @@ def main(argv: list[str] | None = None) -> int:
     section_naive_weight(results, pages)
     section_scale(results, args.producers)
     section_country(results)
+    section_ogc(results)
     results["elapsed_s"] = time.perf_counter() - started
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(results, indent=2, ensure_ascii=False))

@@ -28,12 +28,28 @@ class AppState:
     visitors: VisitorService
 
 
+def make_store(settings: Settings) -> Store:
+    """PostGIS when ``GEOAPP_DATABASE_URL`` is set, else the embedded file store."""
+    if settings.database_url:
+        import tempfile
+        from pathlib import Path
+
+        from geoapp.storage.pg_database import Database
+        from geoapp.storage.postgis import PostgisStore
+
+        db = Database(settings.database_url, settings.database_schema)
+        # A local, disposable copy of immutable version files (see storage.pg_versions).
+        return PostgisStore(db, Path(tempfile.gettempdir()) / "geoapp-pg-cache")
+    from geoapp.storage import FileStore
+
+    return FileStore(settings.data_dir, settings.ocop_versions_dir)
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app. ``config`` overrides settings (keys as in ``geoapp.config.Settings``)."""
     from geoapp import cli, i18n
     from geoapp.services.coverage import CoverageService
     from geoapp.services.visitors import VisitorService
-    from geoapp.storage import FileStore
     from geoapp.storage.integrity import DataChecker
     from geoapp.web import limits, register_blueprints, security
 
@@ -52,9 +68,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         PERMANENT_SESSION_LIFETIME=dt.timedelta(minutes=settings.admin_session_minutes),
     )
     app.json.ensure_ascii = False
-    store = FileStore(settings.data_dir, settings.ocop_versions_dir)
-    checker = DataChecker(store.boundaries_dir, store.ocop_dir, store.versions)
-    if settings.check_data:
+    store = make_store(settings)
+    # The files of the embedded store are checked (a database store checks its own data).
+    checker = DataChecker(
+        settings.boundaries_dir, settings.ocop_dir, getattr(store, "versions", None)
+    )
+    if settings.check_data and hasattr(store, "boundaries_dir"):
         checker.require_intact()  # refuse to start on missing or damaged data
     app.extensions["geoapp.data_checker"] = checker
     coverage = CoverageService(store, settings)

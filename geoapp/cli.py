@@ -8,6 +8,7 @@ from flask.cli import AppGroup
 
 boundaries_cli = AppGroup("boundaries", help="Build the processed boundary editions.")
 ocop_cli = AppGroup("ocop", help="Manage OCOP products, producers and outlets.")
+db_cli = AppGroup("db", help="The PostGIS database (GEOAPP_DATABASE_URL): schema and data.")
 
 
 def _settings():
@@ -211,6 +212,51 @@ def ocop_demo_data(products, producers, outlets, seed: int, out: str | None) -> 
     click.echo(f"created {version}: the map now shows illustrative data (banner shown)")
 
 
+# -- the PostGIS store (issue 14) ---------------------------------------------------------------
+
+
+def _database():
+    from geoapp.storage.pg_database import Database
+
+    settings = _settings()
+    if not settings.database_url:
+        raise click.ClickException("GEOAPP_DATABASE_URL is not set (postgresql://...)")
+    return Database(settings.database_url, settings.database_schema)
+
+
+@db_cli.command("upgrade")
+@click.argument("revision", default="head")
+def db_upgrade(revision: str) -> None:
+    """Create or upgrade the schema (Alembic migrations in geoapp/storage/migrations)."""
+    from geoapp.storage import pg_schema
+    from geoapp.storage.pg_database import StoreUnavailableError
+
+    try:
+        pg_schema.upgrade(_database(), revision)
+    except StoreUnavailableError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"schema {_settings().database_schema} at revision {revision}")
+
+
+@db_cli.command("load")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database already has data.")
+def db_load(if_empty: bool) -> None:
+    """Load data/boundaries and the OCOP version the file store serves now, then switch."""
+    from geoapp.storage import FileStore, pg_schema
+    from geoapp.storage.pg_database import StoreUnavailableError
+
+    settings = _settings()
+    files = FileStore(settings.data_dir, settings.ocop_versions_dir)
+    try:
+        summary = pg_schema.load(
+            _database(), settings.boundaries_dir, files.current_ocop_dir(), if_empty=if_empty
+        )
+    except (StoreUnavailableError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(summary)
+
+
 def register(app) -> None:
     app.cli.add_command(boundaries_cli)
     app.cli.add_command(ocop_cli)
+    app.cli.add_command(db_cli)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -70,6 +71,9 @@ class Settings:
     # communes of the visible cells once the map is zoomed in (a country-sized layer).
     map_full_communes_max: int = 2000
     map_communes_min_zoom: int = 9  # ... from this zoom on (about 3.5 degrees across 1280 px)
+    # PostGIS store (issue 14): ``postgresql://...`` serves from the database, "" from files.
+    database_url: str = ""
+    database_schema: str = "geoapp"  # the tables' schema (tests use one schema per test)
 
     @property
     def boundaries_dir(self) -> Path:
@@ -144,6 +148,20 @@ def _coerce(field: dataclasses.Field, raw: Any) -> Any:
         return _parse_int(name, raw, 0, 10_000_000)
     if name == "map_communes_min_zoom":
         return _parse_int(name, raw, 6, 18)
+    if name == "database_url":
+        value = str(raw).strip()
+        if value and not value.startswith(("postgresql://", "postgres://")):
+            raise ConfigError(
+                "GEOAPP_DATABASE_URL must start with postgresql:// (or be empty for the file store)"
+            )
+        return value
+    if name == "database_schema":
+        value = str(raw).strip()
+        if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", value):
+            raise ConfigError(
+                f"GEOAPP_DATABASE_SCHEMA must be a lower-case SQL name, got {value!r}"
+            )
+        return value
     if name == "as_of":
         return _parse_date(name, raw)
     if name in {"testing", "bench_routes", "dev", "check_data"}:

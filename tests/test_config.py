@@ -42,6 +42,8 @@ def test_environment_then_overrides():
         ("GEOAPP_AS_OF", "31/12/2024", "YYYY-MM-DD"),
         ("GEOAPP_DEFAULT_EDITION", "2030", "one of 2020, 2025"),
         ("GEOAPP_BENCH_ROUTES", "maybe", "true or false"),
+        ("GEOAPP_DATABASE_URL", "mysql://x@y/z", "must start with postgresql://"),
+        ("GEOAPP_DATABASE_SCHEMA", "geo; drop", "lower-case SQL name"),
     ],
 )
 def test_bad_values_are_refused_naming_the_variable(variable, value, message):
@@ -58,3 +60,16 @@ def test_the_app_does_not_start_with_a_bad_setting(monkeypatch):
     monkeypatch.setenv("GEOAPP_MAP_FULL_COMMUNES_MAX", "lots")
     with pytest.raises(ConfigError, match="GEOAPP_MAP_FULL_COMMUNES_MAX"):
         create_app({"testing": True})
+
+
+def test_the_database_url_selects_the_postgis_store(tiny_data_dir):
+    from geoapp.storage import FileStore
+    from geoapp.storage.postgis import PostgisStore
+
+    files = create_app({"data_dir": tiny_data_dir, "testing": True})
+    assert isinstance(files.extensions["geoapp"].store, FileStore)
+    # Creating the app does not connect: it starts (and answers 503) while the database is down.
+    url = "postgresql://nobody@127.0.0.1:9/none"
+    postgis = create_app({"data_dir": tiny_data_dir, "testing": True, "database_url": url})
+    store = postgis.extensions["geoapp"].store
+    assert isinstance(store, PostgisStore) and store.db.schema == "geoapp"

@@ -245,15 +245,19 @@ def producers_in_2025(
     producers: gpd.GeoDataFrame,
     communes_2025: gpd.GeoDataFrame,
     crosswalk: pd.DataFrame,
+    by_point: pd.Series | None = None,
 ) -> gpd.GeoDataFrame:
     """``producers`` with ``commune_code`` replaced by their 2025 commune (``<NA>`` if none).
 
     A producer with an exact (or address) location is found by point in polygon; one placed
     only at its old commune follows the crosswalk (old code -> new code); a district-only
     producer has no 2025 commune. Pass the result to ``counted_products`` to count on 2025.
+    ``by_point`` (2025 code per producer row, e.g. from the store's ``ST_Covers`` query)
+    replaces the point in polygon done here; it must follow ``locate_points``' rules.
     """
     precise = producers["location_precision"].isin(["exact", "address"]).fillna(False)
-    by_point = locate_points(producers.geometry[precise], communes_2025, "commune_code")
+    if by_point is None:
+        by_point = locate_points(producers.geometry[precise], communes_2025, "commune_code")
     successor = crosswalk.set_index("old_commune_code")["new_commune_code"]
     by_crosswalk = producers["commune_code"].map(successor).astype("string")
     result = producers.copy()

@@ -245,13 +245,7 @@ def draw_map(
             linestyle=styles,
             zorder=2,
         )
-        if spec.hatch_label and "completeness_low" in inside.columns:
-            low = inside.loc[inside["completeness_low"].fillna(False).astype(bool).to_numpy()]
-            if len(low):
-                low.plot(
-                    ax=ax, facecolor="none", edgecolor=HATCH_COLOUR, hatch=HATCH, linewidth=0,
-                    zorder=2.5,
-                )  # fmt: skip
+        _draw_hatches(ax, spec, inside)
     districts = frames.districts
     if len(districts):
         districts.boundary.plot(ax=ax, color=DISTRICT_EDGE, linewidth=1.1, zorder=3)
@@ -349,6 +343,17 @@ def _north_arrow(ax: Axes, scale: float) -> None:
         arrowprops={"arrowstyle": "-|>", "color": "#1a1a1a", "linewidth": 1.0},
         path_effects=[withStroke(linewidth=2.2, foreground="white")],
     )
+
+
+def _draw_hatches(ax: Axes, spec: StaticMapSpec, inside: gpd.GeoDataFrame) -> None:
+    """Hatch the communes of districts with few of their published products named."""
+    if not spec.hatch_label or "completeness_low" not in inside.columns:
+        return
+    low = inside.loc[inside["completeness_low"].fillna(False).astype(bool).to_numpy()]
+    if len(low):
+        low.plot(
+            ax=ax, facecolor="none", edgecolor=HATCH_COLOUR, hatch=HATCH, linewidth=0, zorder=2.5
+        )
 
 
 def legend_handles(spec: StaticMapSpec) -> tuple[list, list[str]]:

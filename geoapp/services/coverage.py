@@ -94,7 +94,10 @@ class CoverageService:
             "producers",
             edition,
             compute=lambda: cov.producers_in_2025(
-                producers, self.store.communes("2025"), self.store.crosswalk()
+                producers,
+                self.store.communes("2025"),
+                self.store.crosswalk(),
+                self.store.communes_covering("2025", "producer"),
             ),
         )
 

@@ -7,14 +7,8 @@ follow the same counting rules (``geoapp.domain.coverage``). Geometries are EPSG
 
 from __future__ import annotations
 
-import csv
 import dataclasses
-import io
-import json
-import re
-import tempfile
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
@@ -25,11 +19,12 @@ from geoapp.domain import coverage as cov
 from geoapp.domain import eligibility as elig
 from geoapp.domain.names import normalize_text
 from geoapp.domain.ocop import PRODUCER_TYPES
+from geoapp.services import exports
 from geoapp.services.cache import LruCache
 from geoapp.services.coverage import CoverageService
-from geoapp.services.geojson import feature_collection, json_value
+from geoapp.services.exports import LIST_FIELDS, LIST_SEPARATOR
+from geoapp.services.geojson import json_value
 from geoapp.services.progress import Progress, compute_progress
-from geoapp.services.spreadsheets import safe_frame, text_cells
 
 STATUS_RANK = {status: rank for rank, status in enumerate(cov.STATUSES)}
 GROUP_FIELDS = {"2019": "group_1048", "2023": "group_148"}
@@ -66,7 +61,6 @@ COMMUNE_FIELDS = {
         "n_candidates",
     ],
 }
-LIST_FIELDS = ("groups", "product_names")
 TEXT_SORT_FIELDS = frozenset(
     {"commune_code", "commune_full_name", "district_code", "district_name", "former_province"}
 )
@@ -89,7 +83,6 @@ DISTRICT_FIELDS = [
     "n_candidates",
     "n_candidates_district_only",
 ]
-LIST_SEPARATOR = "; "
 
 
 @dataclasses.dataclass(frozen=True)
@@ -218,23 +211,6 @@ def groups_by_commune(counted: pd.DataFrame, group_field: str) -> dict[str, list
 
 
 # -- progress ----------------------------------------------------------------------------------
-
-# -- downloads ---------------------------------------------------------------------------------
-
-
-def flat_rows(frame: pd.DataFrame, fields: list[str]) -> pd.DataFrame:
-    """The table with list columns joined by ``"; "`` (for CSV, XLSX and GeoPackage)."""
-    out = frame[fields].copy()
-    for column in LIST_FIELDS:
-        if column in out.columns:
-            out[column] = out[column].map(lambda items: LIST_SEPARATOR.join(items))
-    return out
-
-
-def slug(text: str) -> str:
-    """File-name-safe form of a filter value ("Thực phẩm" -> "thuc-pham"), ASCII only: it goes
-    into a Content-Disposition header, which servers write as Latin-1."""
-    return "-".join(re.findall(r"[a-z0-9]+", normalize_text(text)))[:40] or "x"
 
 
 class PlannerService:
@@ -465,117 +441,22 @@ class PlannerService:
             compute=lambda: compute_progress(self.coverage, edition, params, district),
         )
 
-    # -- downloads -----------------------------------------------------------------------------
+    # -- downloads (``geoapp.services.exports``) ---------------------------------------------
 
     def download_name(self, view: PlannerView, group_taxonomy: str, extension: str) -> str:
-        """``ocop-coverage_<edition>_<as-of>_<filters>.<ext>``, ASCII only."""
-        p = view.params
-        parts = [
-            "ocop-coverage",
-            view.edition,
-            p.as_of.isoformat(),
-            f"target{p.target}",
-            f"stars{p.min_stars}",
-        ]
-        if p.group:
-            parts.append(f"group{group_taxonomy}-{slug(p.group)}")
-        if p.producer_type:
-            parts.append(f"producer-{slug(p.producer_type)}")
-        if view.table.district:
-            parts.append(f"district{view.table.district}")
-        if view.table.statuses:
-            parts.append("status-" + "-".join(view.table.statuses))
-        if view.table.text:
-            parts.append(f"q-{slug(view.table.text)}")
-        return "_".join(parts) + f".{extension}"
+        return exports.download_name(view, group_taxonomy, extension)
 
     def to_csv(self, view: PlannerView) -> bytes:
-        """The commune rows as CSV, UTF-8 with a byte order mark (Excel reads Vietnamese)."""
-        buffer = io.StringIO()
-        safe_frame(flat_rows(view.communes, view.fields)).to_csv(
-            buffer, index=False, lineterminator="\r\n", quoting=csv.QUOTE_MINIMAL
-        )
-        return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+        return exports.to_csv(view)
 
     def to_geojson(self, view: PlannerView) -> bytes:
-        """The commune rows with their display geometry (EPSG:4326) as GeoJSON."""
-        return feature_collection(view.communes, view.fields)
+        return exports.to_geojson(view)
 
     def to_geopackage(self, view: PlannerView) -> bytes:
-        """The commune rows (lists joined by ``"; "``) as a GeoPackage layer ``communes``
-        (EPSG:4326), plus a ``districts`` layer of the district summaries in edition 2020."""
-        communes = gpd.GeoDataFrame(
-            flat_rows(view.communes, view.fields),
-            geometry=view.communes.geometry.values,
-            crs=view.communes.crs,
-        )
-        with tempfile.TemporaryDirectory() as folder:
-            path = Path(folder) / "coverage.gpkg"
-            communes.to_file(path, layer="communes", driver="GPKG", engine="pyogrio")
-            if len(view.districts):
-                shapes = self.store.districts("display")[["district_code", "geometry"]]
-                districts = shapes.merge(view.districts, on="district_code")
-                districts.to_file(path, layer="districts", driver="GPKG", engine="pyogrio")
-            return path.read_bytes()
+        return exports.to_geopackage(view, self.store.districts("display"))
 
     def to_xlsx(self, view: PlannerView, progress: Progress, filters: Mapping[str, str]) -> bytes:
-        """One sheet per table (communes, districts, province, progress, published, filters),
-        each with a bold, frozen header row."""
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
-
-        sheets: list[tuple[str, pd.DataFrame]] = [
-            ("communes", flat_rows(view.communes, view.fields)),
-            ("districts", view.districts),
-            (
-                "province",
-                pd.DataFrame(
-                    {
-                        "figure": list(view.province),
-                        "value": [_cell(v) for v in view.province.values()],
-                    }
-                ),
-            ),
-            ("progress", progress.rows()),
-            ("progress_by_district", progress.by_district),
-            ("published_totals", progress.published),
-            ("published_other", progress.published_other),
-            (
-                "filters",
-                pd.DataFrame(
-                    {"parameter": list(filters), "value": [str(v) for v in filters.values()]}
-                ),
-            ),
-        ]
-        book = Workbook()
-        book.remove(book.active)
-        bold = Font(bold=True)
-        for title, frame in sheets:
-            sheet = book.create_sheet(title)
-            sheet.append(text_cells(sheet, [str(c) for c in frame.columns]))
-            for cell in sheet[1]:
-                cell.font = bold
-            for row in frame.astype(object).itertuples(index=False):
-                sheet.append(text_cells(sheet, [_cell(v) for v in row]))
-            sheet.freeze_panes = "A2"
-            for index, column in enumerate(frame.columns, start=1):
-                width = max([len(str(column))] + [len(str(_cell(v))) for v in frame[column]])
-                sheet.column_dimensions[sheet.cell(1, index).column_letter].width = min(
-                    60, width + 2
-                )
-        buffer = io.BytesIO()
-        book.save(buffer)
-        return buffer.getvalue()
-
-
-def _cell(value: Any) -> Any:
-    """A value openpyxl can write (NA -> empty, lists -> "; "-joined, dicts -> JSON)."""
-    plain = json_value(value)
-    if isinstance(plain, list):
-        return LIST_SEPARATOR.join(str(v) for v in plain)
-    if isinstance(plain, dict):
-        return json.dumps(plain, ensure_ascii=False)
-    return plain
+        return exports.to_xlsx(view, progress, filters)
 
 
 def _int(value: Any) -> int | None:

@@ -28,6 +28,22 @@ class DataMissingError(RuntimeError):
         self.public = public or f"a data file is missing or unreadable: {REBUILD_BOUNDARIES}"
 
 
+DATABASE_DOWN = "the database is not reachable now; the service retries by itself"
+DATABASE_EMPTY = (
+    "the database holds no data yet: run `flask --app wsgi db upgrade` and"
+    " `flask --app wsgi db load`"
+)
+
+
+class StoreUnavailableError(DataMissingError):
+    """The database cannot be reached now (the service answers 503 and retries by itself).
+
+    ``str(exc)`` (for logs) names the server and the reason; ``public`` names neither."""
+
+    def __init__(self, message: str, public: str = DATABASE_DOWN) -> None:
+        super().__init__(message, public)
+
+
 class Store(Protocol):
     """Read access to one data version of boundaries and OCOP records (all EPSG:4326)."""
 
@@ -54,4 +70,10 @@ class Store(Protocol):
 
     def ocop(self) -> OcopData:
         """Products, producers, outlets and published statistics."""
+        ...
+
+    def communes_covering(self, edition: str, kind: str = "producer") -> pd.Series:
+        """Code of the commune of ``edition`` (full detail) covering each point of ``kind``
+        ("producer" or "outlet"), indexed by the point's row in ``ocop()``; points in no
+        commune are left out. A point on a shared edge goes to the smaller code."""
         ...

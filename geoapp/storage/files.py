@@ -140,6 +140,19 @@ def points_frame(frame: pd.DataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
 
 
+def read_ocop_dir(ocop_dir: Path) -> OcopData:
+    """The OCOP tables of one version folder (the PostGIS store reads its copies the same way)."""
+    products = read_ocop_csv(ocop_dir / "products.csv", PRODUCT_COLUMNS)
+    products["stars"] = pd.to_numeric(products["stars"], errors="coerce").astype("Int64")
+    products["recognition_year"] = pd.to_numeric(
+        products["recognition_year"], errors="coerce"
+    ).astype("Int64")
+    producers = points_frame(read_ocop_csv(ocop_dir / "producers.csv", PRODUCER_COLUMNS))
+    outlets = points_frame(read_ocop_csv(ocop_dir / "outlets.csv", OUTLET_COLUMNS))
+    stats = read_ocop_csv(ocop_dir / "province_stats.csv", ())
+    return OcopData(products, producers, outlets, stats, read_candidates(ocop_dir))
+
+
 class FileStore:
     """Reads the processed files under ``data_dir``; one instance per app."""
 
@@ -297,15 +310,11 @@ class FileStore:
         return self._cached(("crosswalk",), load)
 
     def ocop(self) -> OcopData:
-        def load(ocop_dir: Path) -> OcopData:
-            products = read_ocop_csv(ocop_dir / "products.csv", PRODUCT_COLUMNS)
-            products["stars"] = pd.to_numeric(products["stars"], errors="coerce").astype("Int64")
-            products["recognition_year"] = pd.to_numeric(
-                products["recognition_year"], errors="coerce"
-            ).astype("Int64")
-            producers = points_frame(read_ocop_csv(ocop_dir / "producers.csv", PRODUCER_COLUMNS))
-            outlets = points_frame(read_ocop_csv(ocop_dir / "outlets.csv", OUTLET_COLUMNS))
-            stats = read_ocop_csv(ocop_dir / "province_stats.csv", ())
-            return OcopData(products, producers, outlets, stats, read_candidates(ocop_dir))
+        return self._cached(("ocop",), read_ocop_dir)
 
-        return self._cached(("ocop",), load)
+    def communes_covering(self, edition: str, kind: str = "producer") -> pd.Series:
+        from geoapp.domain.coverage import locate_points
+
+        data = self.ocop()
+        points = (data.producers if kind == "producer" else data.outlets).geometry
+        return locate_points(points, self.communes(edition), "commune_code").dropna()

@@ -15,6 +15,7 @@ def register_blueprints(app: Flask) -> None:
         errors,
         map_data,
         ogc,
+        ogc_tiles,
         openapi,
         page_cache,
         pages,
@@ -32,8 +33,17 @@ def register_blueprints(app: Flask) -> None:
     def _unpin_data_version(_exc: BaseException | None) -> None:
         unpin_version(g.pop("geoapp_version_pin", None))
 
-    blueprints = (pages.bp, api.bp, planner.bp, visitors.bp, admin.bp, map_data.bp, ogc.bp)
-    for blueprint in (*blueprints, openapi.bp):
+    for blueprint in (
+        pages.bp,
+        api.bp,
+        planner.bp,
+        visitors.bp,
+        admin.bp,
+        map_data.bp,
+        ogc.bp,
+        ogc_tiles.bp,
+        openapi.bp,
+    ):
         app.register_blueprint(blueprint)
     reports.register(app)  # /embed and /report
     bench_routes.register(app)  # /bench/hello, only with GEOAPP_BENCH_ROUTES=1

@@ -7,7 +7,7 @@ import logging
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from geoapp.storage.base import DataMissingError
+from geoapp.storage.base import DataMissingError, StoreUnavailableError
 from geoapp.web.params import BadParameter
 
 log = logging.getLogger(__name__)
@@ -35,6 +35,16 @@ def register(app: Flask) -> None:
     def bad_parameter(exc: BadParameter):
         valid = exc.valid if isinstance(exc.valid, str) else list(exc.valid)
         return error_response(400, "bad parameter", str(exc), parameter=exc.name, valid=valid)
+
+    @app.errorhandler(StoreUnavailableError)
+    def store_unavailable(exc: StoreUnavailableError):
+        log.warning("store unavailable: %s", exc)
+        response = app.make_response(
+            error_response(503, "database unavailable", exc.public, retry_after_s=5)
+        )
+        response.headers["Retry-After"] = "5"
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @app.errorhandler(DataMissingError)
     def data_missing(exc: DataMissingError):

@@ -52,6 +52,11 @@ CONFORMANCE = (
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/arithmetic",
+    # OGC API - Tiles of the commune collections (``geoapp.web.ogc_tiles``)
+    *(
+        f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}"
+        for name in ("core", "tileset", "tilesets-list", "geodata-tilesets", "mvt")
+    ),
 )
 JSON, GEOJSON, HTML = "application/json", "application/geo+json", "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
@@ -280,6 +285,16 @@ def describe(spec: CollectionSpec, fmt: str) -> dict:
             **values,
         ),
     ]
+    if spec.id.startswith("communes_"):  # their shapes are also vector tiles
+        doc["links"].append(
+            link(
+                "ogc_tiles.tilesets",
+                "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                JSON,
+                _("Vector tiles"),
+                **values,
+            )
+        )
     return doc
 
 

@@ -102,7 +102,12 @@ def init_app(app: Flask) -> PageCache:
     def _remember(response: Response) -> Response:
         # A view that changed the session (a new visitor's token, say) made a page for that
         # visitor alone. Hooks registered before this one (language cookie) still run on hits.
-        if PageCache.eligible(request) and g.get("page_cache_hit") is None and not session.modified:
+        if (
+            PageCache.eligible(request)
+            and response.status_code == 200  # an error (database down) asks no version
+            and g.get("page_cache_hit") is None
+            and not session.modified
+        ):
             cache.store(request, response, version())
         return response
 

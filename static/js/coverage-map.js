@@ -84,11 +84,20 @@
     layer.on("add", function () {
       if (loaded) return;
       loaded = true;
+      // Above the communes (drawn once their data arrives) so that a marker takes the tap;
+      // the pane itself lets taps through to the communes around the markers.
+      var map = layer._map;
+      if (!map.getPane("candidates")) {
+        var pane = map.createPane("candidates");
+        pane.style.zIndex = 450;
+        pane.style.pointerEvents = "none";
+      }
       fetchJson(cfg.urls.candidates).then(function (data) {
         data.features.forEach(function (f) {
           var p = f.properties;
           var c = f.geometry.coordinates;
           L.circleMarker([c[1], c[0]], {
+            pane: "candidates",
             radius: 5 + Math.min(Number(p.n_candidates) || 1, 6), color: "#6a3d9a", weight: 2,
             dashArray: "3 2", fillColor: "#ffffff", fillOpacity: 0.7,
             className: "candidate-marker candidate-" + p.area_kind,

@@ -115,6 +115,9 @@ def route_paths(app) -> list[str]:
         "z": ["6", "99"],
         "x": ["51"],
         "y": ["29", "999999"],
+        "tms_id": ["WebMercatorQuad", "x" * 300],
+        "row": ["232", "-1"],
+        "col": ["408"],
     }
     paths = []
     for rule in app.url_map.iter_rules():
