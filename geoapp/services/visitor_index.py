@@ -84,7 +84,8 @@ def product_statuses(eligibility: pd.DataFrame) -> dict[str, ProductStatus]:
     return out
 
 
-def _text(value: Any) -> str | None:
+def text_or_none(value: Any) -> str | None:
+    """The stripped text of a cell, ``None`` for NA, NaN or blank."""
     if value is None or value is pd.NA:
         return None
     if isinstance(value, float) and np.isnan(value):
@@ -93,7 +94,10 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _stars(value: Any) -> int | None:
+def stars_or_none(value: Any) -> int | None:
+    """A star rating as a whole number, ``None`` when missing or not a number."""
+    if value is None or value is pd.NA:
+        return None
     try:
         number = float(value)
     except (TypeError, ValueError):
@@ -164,13 +168,13 @@ def search_entries(
             SearchEntry(
                 "outlet",
                 row.outlet_id,
-                _text(row.name) or row.outlet_id,
-                tuple(a for a in (_text(row.address),) if a),
+                text_or_none(row.name) or row.outlet_id,
+                tuple(a for a in (text_or_none(row.address),) if a),
                 *_point(row.lat, row.lon),
                 extra=(
-                    ("kind", _text(row.kind)),
-                    ("approximate", _text(row.location_precision) not in precise),
-                    ("district_name", district_names.get(_text(row.district_code) or "")),
+                    ("kind", text_or_none(row.kind)),
+                    ("approximate", text_or_none(row.location_precision) not in precise),
+                    ("district_name", district_names.get(text_or_none(row.district_code) or "")),
                 ),
             )
         )
@@ -189,23 +193,23 @@ def _producer_and_product_entries(
     producer_name: dict[str, str | None] = {}
     for row in data.producers.itertuples(index=False):
         lat, lon = _point(row.lat, row.lon)
-        approximate = _text(row.location_precision) not in precise
+        approximate = text_or_none(row.location_precision) not in precise
         producer_point[row.producer_id] = (lat, lon, approximate)
-        producer_name[row.producer_id] = _text(row.name)
-        if not _text(row.name):
+        producer_name[row.producer_id] = text_or_none(row.name)
+        if not text_or_none(row.name):
             continue
         entries.append(
             SearchEntry(
                 "producer",
                 row.producer_id,
-                _text(row.name),
+                text_or_none(row.name),
                 (),
                 lat,
                 lon,
                 extra=(
                     ("approximate", approximate),
-                    ("commune_name", commune_names.get(_text(row.commune_code) or "")),
-                    ("district_name", district_names.get(_text(row.district_code) or "")),
+                    ("commune_name", commune_names.get(text_or_none(row.commune_code) or "")),
+                    ("district_name", district_names.get(text_or_none(row.district_code) or "")),
                 ),
             )
         )
@@ -215,14 +219,14 @@ def _producer_and_product_entries(
             SearchEntry(
                 "product",
                 row.product_id,
-                _text(row.name) or row.product_id,
+                text_or_none(row.name) or row.product_id,
                 (),
                 lat,
                 lon,
                 extra=(
                     ("approximate", approximate),
-                    ("stars", _stars(row.stars)),
-                    ("group", _text(row.group_148)),
+                    ("stars", stars_or_none(row.stars)),
+                    ("group", text_or_none(row.group_148)),
                     ("producer_id", row.producer_id),
                     ("producer_name", producer_name.get(row.producer_id)),
                     *statuses[row.product_id].fields().items(),

@@ -46,6 +46,8 @@ from geoapp.services.visitor_index import (
     ProductStatus,
     product_statuses,
     search_entries,
+    stars_or_none,
+    text_or_none,
     visitor_rule,
 )
 from geoapp.storage.base import Store
@@ -94,27 +96,8 @@ class Catalogue:
     search: SearchIndex
 
 
-def _text(value: Any) -> str | None:
-    if value is None or value is pd.NA:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    text = str(value).strip()
-    return text or None
-
-
-def _stars(value: Any) -> int | None:
-    if value is None or value is pd.NA:
-        return None
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return None
-    return None if np.isnan(number) else int(number)
-
-
 def _sources(value: Any) -> list[str]:
-    text = _text(value)
+    text = text_or_none(value)
     return [s.strip() for s in text.split(";") if s.strip()] if text else []
 
 
@@ -171,7 +154,7 @@ class _PlaceBuilder:
         self.district_names = district_names
         producers = data.producers
         producer_name = {
-            pid: _text(name)
+            pid: text_or_none(name)
             for pid, name in zip(producers["producer_id"], producers["name"], strict=True)
         }
         self.products_by_producer: dict[str, list[dict[str, Any]]] = {}
@@ -180,8 +163,8 @@ class _PlaceBuilder:
                 {
                     "product_id": row.product_id,
                     "name": row.name,
-                    "stars": _stars(row.stars),
-                    "group": _text(row.group_148),
+                    "stars": stars_or_none(row.stars),
+                    "group": text_or_none(row.group_148),
                     "producer_id": row.producer_id,
                     "producer_name": producer_name.get(row.producer_id),
                     **statuses[row.product_id].fields(),
@@ -192,10 +175,10 @@ class _PlaceBuilder:
         for pid, name, commune in zip(
             producers["producer_id"], producers["name"], producers["commune_code"], strict=True
         ):
-            key = normalize_text(_text(name))
+            key = normalize_text(text_or_none(name))
             if key:
                 self.by_name_key.setdefault(key, []).append(pid)
-            if _text(commune):
+            if text_or_none(commune):
                 self.by_commune.setdefault(str(commune), []).append(pid)
         self.operator_of: dict[str, list[dict[str, str]]] = {}
 
@@ -209,12 +192,12 @@ class _PlaceBuilder:
         return out
 
     def common(self, row: Any, kind: str) -> dict[str, Any]:
-        commune = _text(row.commune_code)
-        district = _text(row.district_code)
-        precision = _text(row.location_precision)
+        commune = text_or_none(row.commune_code)
+        district = text_or_none(row.district_code)
+        precision = text_or_none(row.location_precision)
         return {
             "kind": kind,
-            "name": _text(row.name),
+            "name": text_or_none(row.name),
             "commune_code": commune,
             "commune_name": self.commune_names.get(commune) if commune else None,
             "district_code": district,
@@ -232,7 +215,7 @@ class _PlaceBuilder:
         places = []
         for row in _located(self.data.outlets).itertuples(index=False):
             place = self.common(row, row.kind if row.kind in OUTLET_KINDS else "sales_point")
-            operator = _text(row.operator)
+            operator = text_or_none(row.operator)
             operator_ids = self.by_name_key.get(normalize_text(operator), []) if operator else []
             seen: set[str] = set()
             products = self.linked(operator_ids, "operator", seen)
@@ -245,11 +228,11 @@ class _PlaceBuilder:
                 )
             place.update(
                 id=row.outlet_id,
-                status=_text(row.status),
-                address=_text(row.address),
+                status=text_or_none(row.status),
+                address=text_or_none(row.address),
                 operator=operator,
                 operator_producer_ids=list(operator_ids),
-                opened=_text(row.opened),
+                opened=text_or_none(row.opened),
                 products=products,
             )
             places.append(place)
@@ -261,7 +244,7 @@ class _PlaceBuilder:
         selling = producers["sells_on_site"].fillna("false").astype(str).str.lower().eq("true")
         places = []
         for row in _located(producers.loc[selling.to_numpy(dtype=bool)]).itertuples(index=False):
-            if not _text(row.name):
+            if not text_or_none(row.name):
                 continue
             place = self.common(row, "producer")
             place.update(
@@ -273,7 +256,7 @@ class _PlaceBuilder:
                 opened=None,
                 products=self.linked([row.producer_id], "own", set()),
                 runs_outlets=self.operator_of.get(row.producer_id, []),
-                producer_type=_text(row.producer_type),
+                producer_type=text_or_none(row.producer_type),
             )
             places.append(place)
         return places
