@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 
 from geoapp.render.coverage_map import MapConfig, render_coverage_map
 from geoapp.render.palette import GROUP_COLOURS, STATUS_COLOURS, STATUS_ORDER
+from geoapp.storage.base import DataMissingError
 from geoapp.storage.integrity import REBUILD_HINT
 from geoapp.web import figures
 from geoapp.web.apidoc import documented, object_schema
@@ -189,6 +190,10 @@ def healthz():
         try:
             version = state.store.data_version()
             communes = len(state.store.communes(state.settings.default_edition, "display"))
+        except DataMissingError:
+            if not embedded:  # errors.py answers 503 with what to run or that it retries
+                raise
+            problems = ["the data cannot be read: " + REBUILD_HINT]
         except Exception as exc:  # whatever would break the pages breaks the check
             log.error("health check: %s", exc)
             problems = ["the data cannot be read: " + REBUILD_HINT]

@@ -22,7 +22,9 @@ def test_an_as_of_outside_its_range_is_a_fast_400(client, path, as_of):
     start = time.perf_counter()
     response = client.get(f"{path}?as_of={as_of}&lang=en")
     seconds = time.perf_counter() - start
-    assert response.status_code == 400 and seconds < 0.5, seconds
+    # refused at once instead of looping year by year (30 s before); a loose bound: a timing
+    # on a shared machine, the first request of a process included
+    assert response.status_code == 400 and seconds < 3, seconds
     text = response.get_data(as_text=True)
     span = f"{EARLIEST_AS_OF.isoformat()} to {latest_date().isoformat()}"
     assert "as_of" in text and span in text
