@@ -14,6 +14,7 @@ from geoapp.config import PROJECT_ROOT, Settings, cookie_secure, load_settings
 
 if TYPE_CHECKING:
     from geoapp.services.coverage import CoverageService
+    from geoapp.services.planner import PlannerService
     from geoapp.services.visitors import VisitorService
     from geoapp.storage.base import Store
 
@@ -26,6 +27,7 @@ class AppState:
     store: Store
     coverage: CoverageService
     visitors: VisitorService
+    planner: PlannerService
 
 
 def make_store(settings: Settings) -> Store:
@@ -49,6 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Create the app. ``config`` overrides settings (keys as in ``geoapp.config.Settings``)."""
     from geoapp import cli, i18n
     from geoapp.services.coverage import CoverageService
+    from geoapp.services.planner import PlannerService
     from geoapp.services.visitors import VisitorService
     from geoapp.storage.integrity import DataChecker
     from geoapp.web import limits, register_blueprints, security
@@ -79,7 +82,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     coverage = CoverageService(store, settings)
     # Visitors see certificates judged at today's date (tests replace ``visitors.today``).
     visitors = VisitorService(store, settings, coverage, today=dt.date.today)
-    app.extensions["geoapp"] = AppState(settings, store, coverage, visitors)
+    planner = PlannerService(coverage)
+    app.extensions["geoapp"] = AppState(settings, store, coverage, visitors, planner)
     i18n.init(app)
     register_blueprints(app)
     limits.init_app(app)

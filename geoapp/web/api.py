@@ -6,7 +6,7 @@ from flask import Blueprint, Response, request
 
 from geoapp.services.coverage import Payload
 from geoapp.web.apidoc import COVERAGE, FEATURE_COLLECTION, documented, object_schema
-from geoapp.web.params import parse_coverage_query
+from geoapp.web.query import coverage_request
 from geoapp.web.state import app_state
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -36,16 +36,6 @@ def send_payload(data: Payload) -> Response:
     return response
 
 
-def _coverage_query():
-    from geoapp.web.planner import planner_service  # group/district checked against the data
-
-    state = app_state()
-    edition, overrides = parse_coverage_query(
-        request.args, state.settings.default_edition, planner_service().choices()
-    )
-    return edition, state.coverage.default_params(**overrides)
-
-
 @bp.get("/communes.geojson")
 @documented(
     "Communes with their coverage",
@@ -54,7 +44,7 @@ def _coverage_query():
     schema=FEATURE_COLLECTION,
 )
 def communes_geojson() -> Response:
-    edition, params = _coverage_query()
+    edition, params = coverage_request()
     return send_payload(app_state().coverage.communes_geojson(edition, params))
 
 
@@ -66,7 +56,7 @@ def communes_geojson() -> Response:
     schema=FEATURE_COLLECTION,
 )
 def districts_geojson() -> Response:
-    _, params = _coverage_query()
+    _, params = coverage_request()
     return send_payload(app_state().coverage.districts_geojson(params))
 
 
@@ -97,7 +87,7 @@ def outlets_geojson() -> Response:
     schema=FEATURE_COLLECTION,
 )
 def candidates_geojson() -> Response:
-    edition, _ = _coverage_query()
+    edition, _ = coverage_request()
     return send_payload(app_state().coverage.candidates_geojson(edition))
 
 
@@ -108,7 +98,7 @@ def candidates_geojson() -> Response:
     schema=object_schema("province", "districts", districts={"type": "array"}),
 )
 def coverage_summary() -> Response:
-    edition, params = _coverage_query()
+    edition, params = coverage_request()
     result = app_state().coverage.coverage(edition, params)
     from flask import jsonify
 

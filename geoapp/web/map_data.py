@@ -24,6 +24,7 @@ from geoapp.services.topology import MapTopologyService
 from geoapp.services.vector_tiles import VectorTileService, valid_tile
 from geoapp.web.apidoc import COVERAGE, Param, documented, object_schema
 from geoapp.web.params import parse_edition
+from geoapp.web.query import coverage_request
 from geoapp.web.state import app_state
 
 bp = Blueprint("map_data", __name__)
@@ -89,9 +90,9 @@ def vector_tile(edition: str, z: int, x: int, y: int) -> Response:
     schema=object_schema(),
 )
 def coverage_status() -> Response:
-    from geoapp.web.api import _coverage_query, send_payload
+    from geoapp.web.api import send_payload
 
-    edition, params = _coverage_query()
+    edition, params = coverage_request()
     return send_payload(topology_service().status(edition, params))
 
 
@@ -103,7 +104,7 @@ def coverage_status() -> Response:
     schema=object_schema("type", "objects"),
 )
 def map_topojson() -> Response:
-    from geoapp.web.api import _coverage_query, send_payload
+    from geoapp.web.api import send_payload
 
-    edition, params = _coverage_query()
+    edition, params = coverage_request()
     return send_payload(topology_service().map_topojson(edition, params))

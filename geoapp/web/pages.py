@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, current_app, jsonify, render_template, url_for
 from flask_babel import gettext as _
 
 from geoapp.render.coverage_map import MapConfig, render_coverage_map
@@ -13,7 +13,7 @@ from geoapp.storage.base import DataMissingError
 from geoapp.storage.integrity import REBUILD_HINT
 from geoapp.web import figures
 from geoapp.web.apidoc import documented, object_schema
-from geoapp.web.params import parse_coverage_query
+from geoapp.web.query import coverage_query as query_of_request
 from geoapp.web.state import app_state
 
 bp = Blueprint("pages", __name__)
@@ -124,11 +124,7 @@ def district_view(code: str | None) -> dict:
 @bp.get("/")
 def index():
     state = app_state()
-    from geoapp.web.planner import planner_service  # group/district checked against the data
-
-    coverage_query = parse_coverage_query(
-        request.args, state.settings.default_edition, planner_service().choices()
-    )
+    coverage_query = query_of_request()
     edition, overrides = coverage_query
     params = state.coverage.default_params(**overrides)
     result = state.coverage.coverage(edition, params)

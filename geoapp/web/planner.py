@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.datastructures import MultiDict
 
@@ -29,11 +29,11 @@ from geoapp.web.params import (
     GROUP_TAXONOMIES,
     BadParameter,
     CoverageQuery,
-    parse_coverage_query,
     parse_list,
     parse_text,
 )
 from geoapp.web.progress_view import chart_of
+from geoapp.web.query import coverage_query
 from geoapp.web.state import app_state
 
 bp = Blueprint("planner", __name__)
@@ -55,11 +55,8 @@ TABLE = table_params(
 
 
 def planner_service() -> PlannerService:
-    """The app's planner service (made on first use, on top of its coverage service)."""
-    extensions = current_app.extensions
-    if "geoapp.planner" not in extensions:
-        extensions["geoapp.planner"] = PlannerService(app_state().coverage)
-    return extensions["geoapp.planner"]
+    """The app's planner service (built in ``create_app``)."""
+    return app_state().planner
 
 
 def parse_table_filter(
@@ -86,7 +83,7 @@ def parse_table_filter(
 def parse_request(args: Mapping[str, str], default_statuses: tuple[str, ...] = ()):
     """Coverage query, coverage parameters and table filter of a request (strict)."""
     state = app_state()
-    query = parse_coverage_query(args, state.settings.default_edition, planner_service().choices())
+    query = coverage_query(args)
     params = state.coverage.default_params(**query.overrides)
     return query, params, parse_table_filter(args, query, default_statuses)
 

@@ -27,12 +27,11 @@ from geoapp.web.apidoc import COVERAGE, Param, documented
 from geoapp.web.pages import coverage_map_config, map_labels, status_labels
 from geoapp.web.params import (
     BadParameter,
-    parse_coverage_query,
     parse_int,
     parse_region_bbox,
     parse_text,
 )
-from geoapp.web.planner import planner_service
+from geoapp.web.query import coverage_query
 from geoapp.web.state import app_state
 
 if TYPE_CHECKING:
@@ -90,7 +89,7 @@ def report_request(args: Mapping[str, str]) -> ReportRequest:
     service = reports_service()
     # edition, target, min_stars, as_of, group, producer_type and district, checked against
     # the data's districts and groups (the planner's choices)
-    query = parse_coverage_query(args, state.settings.default_edition, planner_service().choices())
+    query = coverage_query(args)
     edition, overrides = query
     district = query.district
     commune = parse_text(args, "commune")
