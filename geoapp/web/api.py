@@ -6,17 +6,14 @@ from flask import Blueprint, Response, request
 
 from geoapp.services.coverage import Payload
 from geoapp.web.apidoc import COVERAGE, FEATURE_COLLECTION, documented, object_schema
+from geoapp.web.compression import (  # noqa: F401 (the cache policies, named here too)
+    UNVERSIONED_CACHE_CONTROL,
+    VERSIONED_CACHE_CONTROL,
+)
 from geoapp.web.query import coverage_request
 from geoapp.web.state import app_state
 
 bp = Blueprint("api", __name__, url_prefix="/api")
-
-
-# A data URL that names the data version it was made for (``v=``) never changes; one that
-# names no version, or an older one, must be revalidated every time (a 304 is tiny), so a
-# reload after an import or a rollback shows one state in every view and every worker.
-VERSIONED_CACHE_CONTROL = "public, max-age=31536000, immutable"
-UNVERSIONED_CACHE_CONTROL = "no-cache"
 
 
 def send_payload(data: Payload) -> Response:
@@ -28,12 +25,7 @@ def send_payload(data: Payload) -> Response:
     """
     from geoapp.web.compression import send_payload as send_compressed
 
-    response = send_compressed(data, request)
-    current = request.args.get("v") == app_state().store.data_version()
-    response.headers["Cache-Control"] = (
-        VERSIONED_CACHE_CONTROL if current else UNVERSIONED_CACHE_CONTROL
-    )
-    return response
+    return send_compressed(data, request, version=app_state().store.data_version())
 
 
 @bp.get("/communes.geojson")

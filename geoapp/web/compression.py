@@ -82,12 +82,27 @@ def _encode(response: Response, tag: str, coding: str, variant: bytes, weak: boo
     response.set_etag(f"{tag}-{ETAG_SUFFIX[coding]}", weak=weak)
 
 
-def send_payload(data: Payload, req: Request | None = None) -> Response:
-    """The payload in the best coding the client accepts, with a strong ETag; 304 on a match."""
+# A data URL that names the version it was made for (``v=``) never changes; one that names no
+# version, or an older one, must be revalidated every time (a 304 is tiny), so a reload after
+# an import or a rollback shows one state in every view and every worker.
+VERSIONED_CACHE_CONTROL = "public, max-age=31536000, immutable"
+UNVERSIONED_CACHE_CONTROL = "no-cache"
+
+
+def send_payload(data: Payload, req: Request | None = None, version: str | None = None) -> Response:
+    """The payload in the best coding the client accepts, with a strong ETag; 304 on a match.
+
+    With ``version`` (the data or boundary version the payload was made from) it is cached for
+    good when the request's ``v=`` names that version, else always revalidated."""
     req = req if req is not None else request
     response = Response(data.body, mimetype=data.mimetype)
     response.vary.add("Accept-Encoding")
-    response.headers["Cache-Control"] = PAYLOAD_CACHE_CONTROL
+    if version is None:
+        response.headers["Cache-Control"] = PAYLOAD_CACHE_CONTROL
+    elif req.args.get("v") == version:
+        response.headers["Cache-Control"] = VERSIONED_CACHE_CONTROL
+    else:
+        response.headers["Cache-Control"] = UNVERSIONED_CACHE_CONTROL
     response.set_etag(data.etag)
     coding = choose_coding(req)
     if coding is not None and len(data.body) >= MIN_COMPRESS_BYTES:

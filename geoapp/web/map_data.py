@@ -51,15 +51,9 @@ def tile_service() -> VectorTileService:
 
 def send_geometry(data: Payload) -> Response:
     """Like ``api.send_payload``, but versioned by the boundary build, not the data."""
-    from geoapp.web.api import UNVERSIONED_CACHE_CONTROL, VERSIONED_CACHE_CONTROL
     from geoapp.web.compression import send_payload as send_compressed
 
-    response = send_compressed(data, request)
-    current = request.args.get("v") == app_state().store.boundary_version()
-    response.headers["Cache-Control"] = (
-        VERSIONED_CACHE_CONTROL if current else UNVERSIONED_CACHE_CONTROL
-    )
-    return response
+    return send_compressed(data, request, version=app_state().store.boundary_version())
 
 
 @bp.get("/api/boundaries.topojson")

@@ -89,7 +89,10 @@ def coverage_map_config(query: dict[str, str], **options) -> MapConfig:
     topology = topology_service()
     edition = query["edition"]
     by_area = topology.by_area(edition)
-    query = {**query, "v": app_state().store.data_version()}  # see api.VERSIONED_CACHE_CONTROL
+    query = {
+        **query,
+        "v": app_state().store.data_version(),
+    }  # compression.VERSIONED_CACHE_CONTROL
     version = {"v": query["v"]}
     geometry = {"v": topology.boundary_version()}  # the geometry changes only with a build
     tiles = url_for("map_data.vector_tile", edition=edition, z=0, x=0, y=0, **geometry)
